@@ -1,0 +1,78 @@
+"""Runs: what each job did, with its steps and progress."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from flask import request
+from pydantic import BaseModel
+from spectree import Response
+
+from hub.api import api
+from hub.api.pagination import PageQuery, page
+from hub.api.spec import spec
+from hub.db import db
+from hub.errors import ApiError
+from hub.models import Run
+
+
+class RunQuery(PageQuery):
+    kind: str | None = None
+    subject: str | None = None
+    status: str | None = None
+
+
+class RunStepOut(BaseModel):
+    name: str
+    status: str
+    started_at: datetime
+    duration_ms: int | None
+    detail: dict[str, Any]
+    error: str | None
+
+
+class RunOut(BaseModel):
+    id: int
+    kind: str
+    subject: str | None
+    status: str
+    started_at: datetime
+    finished_at: datetime | None
+    duration_ms: int | None
+    stats: dict[str, Any]
+    error: str | None
+    steps: list[RunStepOut] | None = None
+
+
+class RunPage(BaseModel):
+    items: list[RunOut]
+    next_cursor: str | None
+
+
+def render(run: Run, *, with_steps: bool = False) -> dict[str, Any]:
+    out = RunOut.model_validate(run, from_attributes=True).model_dump(mode="json", exclude={"steps"})
+    if with_steps:
+        out["steps"] = [RunStepOut.model_validate(s, from_attributes=True).model_dump(mode="json") for s in run.steps]
+    return out
+
+
+@api.get("/runs")
+@spec.validate(query=RunQuery, resp=Response(HTTP_200=RunPage), tags=["runs"])
+def list_runs() -> dict[str, Any]:
+    query: RunQuery = request.context.query  # type: ignore[attr-defined]
+    stmt = sa.select(Run)
+    for column in ("kind", "subject", "status"):
+        if (value := getattr(query, column)) is not None:
+            stmt = stmt.where(getattr(Run, column) == value)
+    return page(stmt, Run.id, query, render)
+
+
+@api.get("/runs/<int:run_id>")
+@spec.validate(resp=Response(HTTP_200=RunOut), tags=["runs"])
+def get_run(run_id: int) -> dict[str, Any]:
+    run = db.session.get(Run, run_id)
+    if run is None:
+        raise ApiError(404, "not_found", f"no run {run_id}")
+    return render(run, with_steps=True)

@@ -1,0 +1,36 @@
+"""`create_app()`: everything is attached here, nothing happens at import time."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+
+from hub import api, db, errors, health, jobs, secrets
+from hub.config import Settings, load_settings
+
+
+def create_app(config: Mapping[str, Any] | Settings | None = None) -> Flask:
+    """`config` overrides the environment (keys are the variable names of CONTRACT.md)."""
+    settings = config if isinstance(config, Settings) else load_settings(config)
+    app = Flask("hub", instance_path=str(settings.home), instance_relative_config=False)
+    app.config["JOURNEYHUB"] = settings
+    app.config["MAX_CONTENT_LENGTH"] = settings.journeyhub_max_body_bytes
+    app.config["JSON_SORT_KEYS"] = False
+    logging.getLogger("journeyhub").setLevel(settings.journeyhub_log_level)
+
+    key = settings.fernet_key()
+    app.secret_key = key
+    secrets.init_app(app, key)
+    db.init_app(app, settings)
+    jobs.init_app(app, settings.redis_url)
+    errors.init_app(app)
+    app.register_blueprint(health.bp)
+    api.init_app(app)
+    return app
+
+
+def settings_of(app: Flask) -> Settings:
+    return app.config["JOURNEYHUB"]  # type: ignore[no-any-return]

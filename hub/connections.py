@@ -1,0 +1,59 @@
+"""Creating connections and reading their settings; secrets leave only through `settings()`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from connectors.registry import get_connector
+from hub.db import db
+from hub.models import Connection
+from hub.secrets import masked, vault
+
+
+@dataclass
+class Created:
+    connection: Connection
+    generated: dict[str, Any]
+
+
+def create_connection(connector_name: str, name: str, values: dict[str, Any]) -> Created:
+    """Validates against the connector's declaration; raises UnknownConnector or ConfigProblem."""
+    connector = get_connector(connector_name)
+    config = connector.prepare_config(values)
+    generated = connector.generate_settings(config)
+    connection = Connection(connector=connector_name, name=name, config_encrypted=vault().seal(config | generated))
+    db.session.add(connection)
+    db.session.flush()
+    return Created(connection, generated)
+
+
+def created_view(created: Created) -> dict[str, Any]:
+    """What `connection add` prints: the ids and, this once, the keys that were generated."""
+    c = created.connection
+    return {"id": c.id, "connector": c.connector, "name": c.name, **created.generated}
+
+
+def settings(connection: Connection) -> dict[str, Any]:
+    return vault().open(connection.config_encrypted)
+
+
+def update_settings(connection: Connection, values: dict[str, Any]) -> None:
+    merged = {**settings(connection), **values}
+    config = get_connector(connection.connector).prepare_config(merged)
+    connection.config_encrypted = vault().seal(config)
+
+
+def public_view(connection: Connection) -> dict[str, Any]:
+    """The JSON shape of a connection, secret values masked."""
+    secret_fields = get_connector(connection.connector).spec.secret_fields
+    return {
+        "id": connection.id,
+        "connector": connection.connector,
+        "name": connection.name,
+        "status": connection.status,
+        "last_error": connection.last_error,
+        "settings": masked(settings(connection), secret_fields),
+        "created_at": connection.created_at.isoformat(),
+        "updated_at": connection.updated_at.isoformat(),
+    }

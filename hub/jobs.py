@@ -1,0 +1,231 @@
+"""One way to run work later: `enqueue(fn, *args, at=None, job_id=None)`.
+
+With REDIS_URL the work goes to RQ (retries with backoff, timeouts, unique ids, failures in
+RQ's registries). Without it an in-process worker runs the same functions, so the embedded
+default needs nothing else installed. Job functions are importable, take ids, and are
+wrapped by `@job` so they always run inside an app context.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import threading
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from typing import Any, ParamSpec, Protocol, TypeVar
+
+from flask import Flask, current_app, has_app_context
+from redis import Redis
+from rq import Queue, Retry
+from rq.exceptions import DuplicateJobError, NoSuchJobError
+from rq.job import Job, JobStatus
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+log = logging.getLogger(__name__)
+
+QUEUE_NAME = "journeyhub"
+RETRY_INTERVALS = (10, 60, 300)
+JOB_TIMEOUT_S = 15 * 60
+FAILURE_TTL_S = 14 * 24 * 3600
+_FINISHED = {JobStatus.FINISHED, JobStatus.FAILED, JobStatus.CANCELED, JobStatus.STOPPED}
+
+P = ParamSpec("P")
+R = TypeVar("R")
+_worker_app: Flask | None = None
+
+
+def job(fn: Callable[P, R]) -> Callable[P, R]:
+    """Runs `fn` in an app context: the caller's, or the worker process's own app."""
+
+    @functools.wraps(fn)
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        if has_app_context():
+            return fn(*args, **kwargs)
+        with worker_app().app_context():
+            return fn(*args, **kwargs)
+
+    return run
+
+
+def worker_app() -> Flask:
+    global _worker_app
+    if _worker_app is None:
+        from hub.app import create_app
+
+        _worker_app = create_app()
+    return _worker_app
+
+
+def adopt_worker_app(app: Flask) -> None:
+    """The worker's own app, created once before forking so work-horses inherit it."""
+    global _worker_app
+    _worker_app = app
+
+
+class Backend(Protocol):
+    def enqueue(self, fn: Callable[..., Any], args: tuple[Any, ...], at: datetime | None, job_id: str | None) -> str: ...
+
+
+class RQBackend:
+    def __init__(self, redis_url: str) -> None:
+        self.redis = Redis.from_url(redis_url)
+        self.queue = Queue(QUEUE_NAME, connection=self.redis)
+
+    def enqueue(self, fn: Callable[..., Any], args: tuple[Any, ...], at: datetime | None, job_id: str | None) -> str:
+        try:
+            return self._enqueue(fn, args, at, job_id)
+        except DuplicateJobError:
+            assert job_id is not None  # noqa: S101 - only unique jobs can be duplicates
+            if self._is_live(job_id):
+                return job_id
+            Job.fetch(job_id, connection=self.redis).delete()
+            return self._enqueue(fn, args, at, job_id)
+
+    def _enqueue(self, fn: Callable[..., Any], args: tuple[Any, ...], at: datetime | None, job_id: str | None) -> str:
+        options: dict[str, Any] = {
+            "retry": Retry(max=len(RETRY_INTERVALS), interval=list(RETRY_INTERVALS)),
+            "job_timeout": JOB_TIMEOUT_S,
+            "failure_ttl": FAILURE_TTL_S,
+            "job_id": job_id,
+        }
+        if at is None:
+            return self.queue.enqueue(fn, *args, unique=job_id is not None, **options).id
+        created = self.queue.create_job(fn, args=args, status=JobStatus.SCHEDULED, **options)
+        return self.queue.schedule_job(created, at, unique=job_id is not None).id
+
+    def _is_live(self, job_id: str) -> bool:
+        try:
+            status = Job.fetch(job_id, connection=self.redis).get_status()
+        except NoSuchJobError:
+            return False
+        return status not in _FINISHED
+
+
+class InProcessBackend:
+    """Threads in this process; retries on the same schedule as RQ; `drain()` for tests and demo."""
+
+    def __init__(self, app: Flask, workers: int = 2) -> None:
+        self._app = app
+        self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="journeyhub-job")
+        self._lock = threading.Condition()
+        self._live: set[str] = set()
+        self._busy = 0
+        self._timers: set[threading.Timer] = set()
+        self.failures: deque[tuple[str, str]] = deque(maxlen=100)
+        self._stopped = False
+
+    def enqueue(self, fn: Callable[..., Any], args: tuple[Any, ...], at: datetime | None, job_id: str | None) -> str:
+        name = job_id or f"{fn.__module__}.{fn.__qualname__}:{id(args)}:{datetime.now(UTC).timestamp()}"
+        with self._lock:
+            if job_id is not None and job_id in self._live:
+                return job_id
+            self._live.add(name)
+        delay = 0.0 if at is None else (at - datetime.now(UTC)).total_seconds()
+        self._later(delay, fn, args, name, 0)
+        return name
+
+    def every(self, seconds: float, fn: Callable[[], Any]) -> None:
+        """Periodic work for the embedded mode (RQ's cron does this in production)."""
+
+        def tick() -> None:
+            self.enqueue(fn, (), None, f"periodic:{fn.__module__}.{fn.__qualname__}")
+            self._arm(seconds, tick)
+
+        self._arm(seconds, tick)
+
+    def _later(self, delay: float, fn: Callable[..., Any], args: tuple[Any, ...], name: str, attempt: int) -> None:
+        if delay <= 0:
+            self._submit(fn, args, name, attempt)
+        else:
+            self._arm(delay, lambda: self._submit(fn, args, name, attempt))
+
+    def _arm(self, delay: float, action: Callable[[], None]) -> None:
+        with self._lock:
+            if self._stopped:
+                return
+            timer = threading.Timer(delay, lambda: self._fire(timer, action))
+            timer.daemon = True
+            self._timers.add(timer)
+        timer.start()
+
+    def _fire(self, timer: threading.Timer, action: Callable[[], None]) -> None:
+        with self._lock:
+            self._timers.discard(timer)
+        action()
+
+    def _submit(self, fn: Callable[..., Any], args: tuple[Any, ...], name: str, attempt: int) -> None:
+        with self._lock:
+            if self._stopped:
+                return
+            self._busy += 1
+        self._executor.submit(self._run, fn, args, name, attempt)
+
+    def _run(self, fn: Callable[..., Any], args: tuple[Any, ...], name: str, attempt: int) -> None:
+        retry_in: float | None = None
+        try:
+            with self._app.app_context():
+                fn(*args)
+        except Exception as exc:
+            if attempt < len(RETRY_INTERVALS):
+                retry_in = RETRY_INTERVALS[attempt]
+                log.warning("job %s failed (%s); retry %d in %ss", name, type(exc).__name__, attempt + 1, retry_in)
+            else:
+                log.exception("job %s failed for good", name)
+                self.failures.append((name, f"{type(exc).__name__}: {exc}"))
+        finally:
+            with self._lock:
+                if retry_in is None:
+                    self._live.discard(name)
+                self._busy -= 1
+                self._lock.notify_all()
+        if retry_in is not None:
+            self._later(retry_in, fn, args, name, attempt + 1)
+
+    def drain(self, timeout: float = 30.0) -> bool:
+        """Waits until no job is running or ready to run; True when idle within `timeout`."""
+        with self._lock:
+            return self._lock.wait_for(lambda: self._busy == 0, timeout=timeout)
+
+    def shutdown(self) -> None:
+        with self._lock:
+            self._stopped = True
+            for timer in self._timers:
+                timer.cancel()
+            self._timers.clear()
+        self._executor.shutdown(wait=True, cancel_futures=False)
+
+
+def init_app(app: Flask, redis_url: str | None) -> None:
+    backend: Backend = RQBackend(redis_url) if redis_url else InProcessBackend(app)
+    app.extensions["journeyhub.jobs"] = backend
+
+
+def backend() -> Backend:
+    return current_app.extensions["journeyhub.jobs"]  # type: ignore[no-any-return]
+
+
+def enqueue(fn: Callable[..., Any], *args: Any, at: datetime | None = None, job_id: str | None = None) -> str:
+    return backend().enqueue(fn, args, at, job_id)
+
+
+def enqueue_after_commit(session: Session, fn: Callable[..., Any], *args: Any, job_id: str | None = None) -> None:
+    """Work that must only start once the data it reads is committed; dropped on rollback."""
+    session.info.setdefault(_AFTER_COMMIT, []).append((backend(), fn, args, job_id))
+
+
+_AFTER_COMMIT = "journeyhub.after_commit"
+
+
+@event.listens_for(Session, "after_commit")
+def _enqueue_committed(session: Session) -> None:
+    for queue, fn, args, job_id in session.info.pop(_AFTER_COMMIT, []):
+        queue.enqueue(fn, args, None, job_id)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_rolled_back(session: Session, _transaction: Any) -> None:
+    session.info.pop(_AFTER_COMMIT, None)
