@@ -6,8 +6,11 @@ so a new system is described once, in its own folder.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -37,6 +40,8 @@ class ConnectorSpec(BaseModel):
     title: str
     fields: tuple[ConfigField, ...] = ()
     capabilities: frozenset[Capability] = frozenset()
+    lookup_field: str | None = None
+    """A generated credential that identifies the connection on inbound requests (write key)."""
 
     @property
     def secret_fields(self) -> set[str]:
@@ -51,6 +56,78 @@ class ConfigProblem(ValueError):
         super().__init__("; ".join(f"{k}: {v}" for k, v in problems.items()))
 
 
+@dataclass(frozen=True)
+class InboundRequest:
+    """A webhook delivery as received, before anything trusts it."""
+
+    method: str
+    url: str
+    headers: Mapping[str, str]
+    body: bytes
+    received_at: datetime
+
+
+class SignatureError(Exception):
+    """Missing, wrong or stale signature: answered 401, nothing stored."""
+
+
+class PayloadError(ValueError):
+    """A body that cannot be used: answered 400 naming the field, nothing stored."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """One item of a batch that was not stored, and why."""
+
+    index: int
+    field: str | None
+    message: str
+
+
+@dataclass
+class Parsed:
+    """What a delivery holds: the usable events (hub.ingest.JourneyEvent) and the rejected items."""
+
+    events: list[Any] = field(default_factory=list)
+    rejected: list[Rejected] = field(default_factory=list)
+
+
+class WebhookReceiver(Protocol):
+    def verify(self, config: dict[str, Any], request: InboundRequest) -> None:
+        """Raises SignatureError unless the request is authentic and fresh."""
+
+    def parse(self, config: dict[str, Any], request: InboundRequest) -> Parsed:
+        """Raises PayloadError when the whole body is unusable."""
+
+
+@dataclass(frozen=True)
+class Member:
+    """One member of a cohort as its system describes them."""
+
+    ref: str
+    identities: Mapping[str, Any]
+    traits: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class CohortInfo:
+    source_ref: str
+    name: str
+    size: int | None = None
+
+
+class CohortSource(Protocol):
+    def cohorts(self, config: dict[str, Any]) -> list[CohortInfo]:
+        """The lists / campaigns / segments a user can pick from."""
+
+    def members(self, config: dict[str, Any], source_ref: str) -> Iterator[list[Member]]:
+        """Page by page, never the whole cohort in memory."""
+
+
 class CheckResult(BaseModel):
     ok: bool
     message: str = ""
@@ -60,15 +137,17 @@ class Connector:
     """Base for every connector; subclasses set `spec` and override what they can do."""
 
     spec: ClassVar[ConnectorSpec]
+    webhook: ClassVar[WebhookReceiver | None] = None
+    source: ClassVar[CohortSource | None] = None
 
     def prepare_config(self, values: dict[str, Any]) -> dict[str, Any]:
         """Validated settings with defaults applied; unknown and missing fields are reported."""
         known = {f.name: f for f in self.spec.fields}
         problems = {k: "unknown setting" for k in values if k not in known}
         config: dict[str, Any] = {}
-        for name, field in known.items():
-            value = values.get(name, field.default)
-            if value in (None, "") and field.required:
+        for name, declared in known.items():
+            value = values.get(name, declared.default)
+            if value in (None, "") and declared.required:
                 problems[name] = "required"
             elif value is not None:
                 config[name] = value

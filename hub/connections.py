@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from typing import Any
+
+import sqlalchemy as sa
 
 from connectors.registry import get_connector
 from hub.db import db
@@ -22,7 +25,10 @@ def create_connection(connector_name: str, name: str, values: dict[str, Any]) ->
     connector = get_connector(connector_name)
     config = connector.prepare_config(values)
     generated = connector.generate_settings(config)
-    connection = Connection(connector=connector_name, name=name, config_encrypted=vault().seal(config | generated))
+    config |= generated
+    connection = Connection(connector=connector_name, name=name, config_encrypted=vault().seal(config))
+    if connector.spec.lookup_field and config.get(connector.spec.lookup_field):
+        connection.lookup_key = lookup_hash(str(config[connector.spec.lookup_field]))
     db.session.add(connection)
     db.session.flush()
     return Created(connection, generated)
@@ -32,6 +38,19 @@ def created_view(created: Created) -> dict[str, Any]:
     """What `connection add` prints: the ids and, this once, the keys that were generated."""
     c = created.connection
     return {"id": c.id, "connector": c.connector, "name": c.name, **created.generated}
+
+
+def lookup_hash(credential: str) -> str:
+    return hashlib.sha256(credential.encode()).hexdigest()
+
+
+def find_by_credential(connector_name: str, credential: str) -> Connection | None:
+    """The connection a write key belongs to, found by its hash without decrypting anything."""
+    return db.session.scalar(
+        sa.select(Connection).where(
+            Connection.lookup_key == lookup_hash(credential), Connection.connector == connector_name
+        )
+    )
 
 
 def settings(connection: Connection) -> dict[str, Any]:

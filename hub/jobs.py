@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import logging
 import threading
+import uuid
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -22,6 +23,7 @@ from redis import Redis
 from rq import Queue, Retry
 from rq.exceptions import DuplicateJobError, NoSuchJobError
 from rq.job import Job, JobStatus
+from rq.utils import import_attribute
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
@@ -33,6 +35,7 @@ JOB_TIMEOUT_S = 15 * 60
 FAILURE_TTL_S = 14 * 24 * 3600
 _FINISHED = {JobStatus.FINISHED, JobStatus.FAILED, JobStatus.CANCELED, JobStatus.STOPPED}
 
+JobRef = Callable[..., Any] | str
 P = ParamSpec("P")
 R = TypeVar("R")
 _worker_app: Flask | None = None
@@ -67,7 +70,7 @@ def adopt_worker_app(app: Flask) -> None:
 
 
 class Backend(Protocol):
-    def enqueue(self, fn: Callable[..., Any], args: tuple[Any, ...], at: datetime | None, job_id: str | None) -> str: ...
+    def enqueue(self, fn: JobRef, args: tuple[Any, ...], at: datetime | None, job_id: str | None) -> str: ...
 
 
 class RQBackend:
@@ -75,7 +78,7 @@ class RQBackend:
         self.redis = Redis.from_url(redis_url)
         self.queue = Queue(QUEUE_NAME, connection=self.redis)
 
-    def enqueue(self, fn: Callable[..., Any], args: tuple[Any, ...], at: datetime | None, job_id: str | None) -> str:
+    def enqueue(self, fn: JobRef, args: tuple[Any, ...], at: datetime | None, job_id: str | None) -> str:
         try:
             return self._enqueue(fn, args, at, job_id)
         except DuplicateJobError:
@@ -85,7 +88,7 @@ class RQBackend:
             Job.fetch(job_id, connection=self.redis).delete()
             return self._enqueue(fn, args, at, job_id)
 
-    def _enqueue(self, fn: Callable[..., Any], args: tuple[Any, ...], at: datetime | None, job_id: str | None) -> str:
+    def _enqueue(self, fn: JobRef, args: tuple[Any, ...], at: datetime | None, job_id: str | None) -> str:
         options: dict[str, Any] = {
             "retry": Retry(max=len(RETRY_INTERVALS), interval=list(RETRY_INTERVALS)),
             "job_timeout": JOB_TIMEOUT_S,
@@ -118,8 +121,10 @@ class InProcessBackend:
         self.failures: deque[tuple[str, str]] = deque(maxlen=100)
         self._stopped = False
 
-    def enqueue(self, fn: Callable[..., Any], args: tuple[Any, ...], at: datetime | None, job_id: str | None) -> str:
-        name = job_id or f"{fn.__module__}.{fn.__qualname__}:{id(args)}:{datetime.now(UTC).timestamp()}"
+    def enqueue(self, fn: JobRef, args: tuple[Any, ...], at: datetime | None, job_id: str | None) -> str:
+        if isinstance(fn, str):
+            fn = import_attribute(fn)
+        name = job_id or f"{fn.__module__}.{fn.__qualname__}:{uuid.uuid4().hex}"
         with self._lock:
             if job_id is not None and job_id in self._live:
                 return job_id
@@ -208,11 +213,12 @@ def backend() -> Backend:
     return current_app.extensions["journeyhub.jobs"]  # type: ignore[no-any-return]
 
 
-def enqueue(fn: Callable[..., Any], *args: Any, at: datetime | None = None, job_id: str | None = None) -> str:
+def enqueue(fn: JobRef, *args: Any, at: datetime | None = None, job_id: str | None = None) -> str:
+    """`fn` may be a dotted path, so hub can start work in `recipes` without importing it."""
     return backend().enqueue(fn, args, at, job_id)
 
 
-def enqueue_after_commit(session: Session, fn: Callable[..., Any], *args: Any, job_id: str | None = None) -> None:
+def enqueue_after_commit(session: Session, fn: JobRef, *args: Any, job_id: str | None = None) -> None:
     """Work that must only start once the data it reads is committed; dropped on rollback."""
     session.info.setdefault(_AFTER_COMMIT, []).append((backend(), fn, args, job_id))
 

@@ -1,5 +1,6 @@
 """All tables, importable from one place so Alembic's comparison sees the whole schema."""
 
 from hub.models.core import ApiToken, Connection, Event, Identity, Outbox, Profile, Run, RunStep
+from hub.models.identity import ProfileMerge
 
-__all__ = ["ApiToken", "Connection", "Event", "Identity", "Outbox", "Profile", "Run", "RunStep"]
+__all__ = ["ApiToken", "Connection", "Event", "Identity", "Outbox", "Profile", "ProfileMerge", "Run", "RunStep"]

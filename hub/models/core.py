@@ -12,7 +12,11 @@ from hub.db import Base, utcnow
 
 
 class Connection(Base):
-    """One configured account of an external system; its config is a Fernet token."""
+    """One configured account of an external system; its config is a Fernet token.
+
+    `lookup_key` is the SHA-256 of a credential that identifies the connection on inbound
+    requests (a tracking write key), so it can be found without decrypting every row.
+    """
 
     __tablename__ = "connections"
     __table_args__ = (sa.UniqueConstraint("connector", "name"),)
@@ -21,6 +25,7 @@ class Connection(Base):
     connector: Mapped[str] = mapped_column(sa.String(50), index=True)
     name: Mapped[str] = mapped_column(sa.String(200))
     config_encrypted: Mapped[str] = mapped_column(sa.Text)
+    lookup_key: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
     status: Mapped[str] = mapped_column(sa.String(20), default="ok")
     last_error: Mapped[str | None] = mapped_column(sa.Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

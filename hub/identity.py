@@ -1,0 +1,202 @@
+"""Identity resolution: every event belongs to exactly one profile.
+
+A person is known by several keys (email, userId, anonymousId, CRM and analytics ids).
+Keys are claimed with INSERT … ON CONFLICT DO NOTHING and read back, never read-then-
+written, so two concurrent first events for the same new person end on one profile: the
+loser of the race folds its own uncommitted profile into the winner's. When one event's keys
+belong to two profiles, the younger profile is merged into the older, with a record.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from hub.db import Base, utcnow
+from hub.models import Identity, Profile, ProfileMerge
+
+EMAIL = "email"
+USER_ID = "user_id"
+ANONYMOUS_ID = "anonymous_id"
+HUBSPOT_CONTACT = "hubspot_contact"
+INTERCOM_CONTACT = "intercom_contact"
+SALESFORCE_CONTACT = "salesforce_contact"
+SALESFORCE_LEAD = "salesforce_lead"
+MIXPANEL_DISTINCT_ID = "mixpanel_distinct_id"
+AMPLITUDE_USER_ID = "amplitude_user_id"
+KINDS = frozenset(
+    {
+        EMAIL,
+        USER_ID,
+        ANONYMOUS_ID,
+        HUBSPOT_CONTACT,
+        INTERCOM_CONTACT,
+        SALESFORCE_CONTACT,
+        SALESFORCE_LEAD,
+        MIXPANEL_DISTINCT_ID,
+        AMPLITUDE_USER_ID,
+    }
+)
+MAX_VALUE_LEN = 320
+
+Key = tuple[str, str]
+
+
+def normalise(kind: str, value: Any) -> Key | None:
+    """Emails compare case-insensitively; every other id is kept exactly, as its system sent it."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown identity kind {kind!r}")
+    if value is None:
+        return None
+    text = str(value).strip()
+    if not text:
+        return None
+    if kind == EMAIL:
+        text = text.lower()
+    if len(text) > MAX_VALUE_LEN:
+        raise ValueError(f"{kind} is longer than {MAX_VALUE_LEN} characters")
+    return (kind, text)
+
+
+def keys_of(identities: Mapping[str, Any]) -> list[Key]:
+    return sorted({k for kind, value in identities.items() if (k := normalise(kind, value)) is not None})
+
+
+class Resolver:
+    """Resolves keys to profile ids within one transaction, remembering what it has seen."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.owner: dict[Key, int] = {}
+        self.merged_into: dict[int, int] = {}
+
+    def current(self, profile_id: int) -> int:
+        """Where a profile resolved earlier in this batch lives now, after any later merge."""
+        while profile_id in self.merged_into:
+            profile_id = self.merged_into[profile_id]
+        return profile_id
+
+    def preload(self, keys: Iterable[Key]) -> None:
+        """One query for a whole batch, so most events resolve from memory."""
+        self._load([k for k in set(keys) if k not in self.owner])
+
+    def resolve(self, keys: list[Key]) -> int:
+        if not keys:
+            raise ValueError("an event needs at least one identity")
+        self._load([k for k in keys if k not in self.owner])
+        owners = {self.owner[k] for k in keys if k in self.owner}
+        missing = [k for k in keys if k not in self.owner]
+        if missing:
+            fresh = None if owners else self._new_profile()
+            self._claim(missing, min(owners) if owners else fresh)  # type: ignore[arg-type]
+            owners = {self.owner[k] for k in keys}
+            if fresh is not None and owners != {fresh}:
+                # Lost a race for a brand-new person: this profile was never visible to anyone.
+                owners.discard(fresh)
+                self._discard_fresh(fresh, min(owners))
+        survivor = min(owners)
+        for other in sorted(owners - {survivor}):
+            merge(self.session, survivor, other, reason={"keys": [list(k) for k in keys]})
+            self.merged_into[other] = survivor
+            for key, owner in self.owner.items():
+                if owner == other:
+                    self.owner[key] = survivor
+        return survivor
+
+    def _load(self, keys: list[Key]) -> None:
+        for chunk in _chunks(keys, 500):
+            rows = self.session.execute(
+                sa.select(Identity.kind, Identity.value, Identity.profile_id).where(
+                    sa.tuple_(Identity.kind, Identity.value).in_(chunk)
+                )
+            )
+            for kind, value, profile_id in rows:
+                self.owner[(kind, value)] = profile_id
+
+    def _new_profile(self) -> int:
+        now = utcnow()
+        return int(
+            self.session.execute(
+                sa.insert(Profile).values(traits={}, created_at=now, updated_at=now).returning(Profile.id)
+            ).scalar_one()
+        )
+
+    def _claim(self, keys: list[Key], profile_id: int) -> None:
+        now = utcnow()
+        rows = [{"kind": k, "value": v, "profile_id": profile_id, "created_at": now} for k, v in keys]
+        self.session.execute(insert_ignore(self.session, Identity).values(rows))
+        self._load(keys)
+
+    def _discard_fresh(self, fresh_id: int, target: int) -> None:
+        self.session.execute(sa.update(Identity).where(Identity.profile_id == fresh_id).values(profile_id=target))
+        self.session.execute(sa.delete(Profile).where(Profile.id == fresh_id))
+        self.merged_into[fresh_id] = target
+        for key, owner in self.owner.items():
+            if owner == fresh_id:
+                self.owner[key] = target
+
+
+def merge(session: Session, survivor_id: int, merged_id: int, reason: dict[str, Any]) -> None:
+    """Moves everything that points at `merged_id` to `survivor_id`, merges traits, records it.
+
+    Every column with a foreign key to profiles.id follows, so tables added later (invites,
+    cohort memberships) move with the profile without this function knowing them.
+    """
+    if survivor_id == merged_id:
+        return
+    profiles = {
+        p.id: p
+        for p in session.scalars(
+            sa.select(Profile).where(Profile.id.in_([survivor_id, merged_id])).with_for_update()
+        )
+    }
+    if merged_id not in profiles or survivor_id not in profiles:
+        return
+    for table, column in _profile_references():
+        session.execute(sa.update(table).where(column == merged_id).values({column.name: survivor_id}))
+    survivor, merged = profiles[survivor_id], profiles[merged_id]
+    newer, older = (merged, survivor) if merged.updated_at >= survivor.updated_at else (survivor, merged)
+    survivor.traits = {**older.traits, **newer.traits}
+    survivor.updated_at = utcnow()
+    session.add(ProfileMerge(survivor_id=survivor_id, merged_profile_id=merged_id, reason=reason))
+    session.flush()
+    session.execute(sa.delete(Profile).where(Profile.id == merged_id))
+    session.expunge(merged)
+
+
+def update_traits(session: Session, profile_id: int, traits: Mapping[str, Any]) -> None:
+    """Newer values win; None removes nothing (a system that does not know a trait keeps quiet)."""
+    cleaned = {k: v for k, v in traits.items() if v is not None}
+    if not cleaned:
+        return
+    profile = session.scalars(sa.select(Profile).where(Profile.id == profile_id).with_for_update()).one()
+    merged = {**profile.traits, **cleaned}
+    if merged != profile.traits:
+        profile.traits = merged
+        profile.updated_at = utcnow()
+
+
+def _profile_references() -> list[tuple[sa.Table, sa.Column[Any]]]:
+    found = []
+    for table in Base.metadata.sorted_tables:
+        if table.name == ProfileMerge.__tablename__:
+            continue
+        for column in table.columns:
+            if any(fk.column.table.name == "profiles" for fk in column.foreign_keys):
+                found.append((table, column))
+    return found
+
+
+def insert_ignore(session: Session, model: type[Base]) -> Any:
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return insert(model).on_conflict_do_nothing()
+
+
+def _chunks(items: list[Key], size: int) -> Iterable[list[Key]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
