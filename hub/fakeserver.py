@@ -21,7 +21,7 @@ import tempfile
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Hashable, Iterator, Mapping
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -376,9 +376,13 @@ class FakeServer(abc.ABC):
 
     default_rate_limit: tuple[int, float] = (100, 10.0)
     """(limit, window seconds) reported in headers; enforced only after ``rate_limit()``."""
+    standard_custom_fields: frozenset[str] = frozenset()
+    """Custom fields the generated account already has (like ``plan``)."""
 
-    def __init__(self, *, port: int = 0, members: int = 100, seed: int = 1, tls: bool = False) -> None:
+    def __init__(self, *, port: int = 0, members: int = 100, seed: int = 1, tls: bool = False,
+                 custom_fields: Iterable[str] = ()) -> None:
         self.population = Population(members, seed)
+        self.custom_fields = set(self.standard_custom_fields) | set(custom_fields)
         self.seed, self.tls, self.ca_path = seed, tls, None
         self._port = port
         self._lock = threading.RLock()
@@ -389,7 +393,7 @@ class FakeServer(abc.ABC):
         self._log: deque[tuple[str, str]] = deque(maxlen=LOG_SIZE)
         self._count = 0
         self._cache: dict[Hashable, tuple[int, Any]] = {}
-        self._url_map = Map(self.routes())
+        self._url_map = Map(self.routes(), strict_slashes=False, merge_slashes=False)
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
@@ -516,6 +520,11 @@ class FakeServer(abc.ABC):
     def set_email(self, member_id: str, email: str | None) -> None:
         with self._lock:
             self.population.update(self.member_index(member_id), email=email)
+
+    def define_field(self, name: str) -> None:
+        """Create a custom field/property, as an admin would before a connector may write it."""
+        with self._lock:
+            self.custom_fields.add(name)
 
     def person(self, member_id: str) -> Person:
         """The current state of a member, to assert that writes landed."""
