@@ -1,6 +1,6 @@
 """create core tables: connections, profiles, identities, events, outbox, runs, api tokens
 
-Revision ID: 0001_create_core_tables
+Revision ID: 0001
 Revises:
 Create Date: 2026-11-23
 """
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision = "0001_create_core_tables"
+revision = "0001"
 down_revision = None
 branch_labels = None
 depends_on = None

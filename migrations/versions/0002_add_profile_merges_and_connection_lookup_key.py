@@ -1,7 +1,7 @@
 """add profile merges and the connection lookup key (hashed write keys)
 
-Revision ID: 0002_add_profile_merges_and_connection_lookup_key
-Revises: 0001_create_core_tables
+Revision ID: 0002
+Revises: 0001
 Create Date: 2026-11-23
 """
 
@@ -9,8 +9,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision = "0002_add_profile_merges_and_connection_lookup_key"
-down_revision = "0001_create_core_tables"
+revision = "0002"
+down_revision = "0001"
 branch_labels = None
 depends_on = None
 
