@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import re
 import threading
 import uuid
 from collections import deque
@@ -33,6 +34,7 @@ QUEUE_NAME = "journeyhub"
 RETRY_INTERVALS = (10, 60, 300)
 JOB_TIMEOUT_S = 15 * 60
 FAILURE_TTL_S = 14 * 24 * 3600
+_JOB_ID = re.compile(r"[A-Za-z0-9_-]+")
 _FINISHED = {JobStatus.FINISHED, JobStatus.FAILED, JobStatus.CANCELED, JobStatus.STOPPED}
 
 JobRef = Callable[..., Any] | str
@@ -91,13 +93,12 @@ class RQBackend:
     def _enqueue(self, fn: JobRef, args: tuple[Any, ...], at: datetime | None, job_id: str | None) -> str:
         options: dict[str, Any] = {
             "retry": Retry(max=len(RETRY_INTERVALS), interval=list(RETRY_INTERVALS)),
-            "job_timeout": JOB_TIMEOUT_S,
             "failure_ttl": FAILURE_TTL_S,
             "job_id": job_id,
         }
         if at is None:
-            return self.queue.enqueue(fn, *args, unique=job_id is not None, **options).id
-        created = self.queue.create_job(fn, args=args, status=JobStatus.SCHEDULED, **options)
+            return self.queue.enqueue(fn, *args, unique=job_id is not None, job_timeout=JOB_TIMEOUT_S, **options).id
+        created = self.queue.create_job(fn, args=args, status=JobStatus.SCHEDULED, timeout=JOB_TIMEOUT_S, **options)
         return self.queue.schedule_job(created, at, unique=job_id is not None).id
 
     def _is_live(self, job_id: str) -> bool:
@@ -214,12 +215,20 @@ def backend() -> Backend:
 
 
 def enqueue(fn: JobRef, *args: Any, at: datetime | None = None, job_id: str | None = None) -> str:
-    """`fn` may be a dotted path, so hub can start work in `recipes` without importing it."""
+    """`fn` may be a dotted path, so hub can start work in `recipes` without importing it.
+
+    A `job_id` makes the job unique while it is queued, scheduled or running. RQ allows only
+    letters, digits, `_` and `-` in ids; the in-process backend holds ids to the same rule.
+    """
+    if job_id is not None and not _JOB_ID.fullmatch(job_id):
+        raise ValueError(f"job id {job_id!r} may hold only letters, digits, '_' and '-'")
     return backend().enqueue(fn, args, at, job_id)
 
 
 def enqueue_after_commit(session: Session, fn: JobRef, *args: Any, job_id: str | None = None) -> None:
     """Work that must only start once the data it reads is committed; dropped on rollback."""
+    if not session.in_transaction():
+        session.begin()  # so that a rollback before any statement still forgets this work
     session.info.setdefault(_AFTER_COMMIT, []).append((backend(), fn, args, job_id))
 
 

@@ -110,8 +110,9 @@ def close_app(app: Flask) -> None:
     backend = app.extensions["journeyhub.jobs"]
     if hasattr(backend, "shutdown"):
         backend.shutdown()
-    for engine in app.extensions["sqlalchemy"].engines.values():
-        engine.dispose()
+    with app.app_context():
+        for engine in app.extensions["sqlalchemy"].engines.values():
+            engine.dispose()
 
 
 @pytest.fixture
