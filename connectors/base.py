@@ -94,6 +94,10 @@ class Parsed:
 
     events: list[Any] = field(default_factory=list)
     rejected: list[Rejected] = field(default_factory=list)
+    ignored: list[Rejected] = field(default_factory=list)
+    """Well-formed items that are not about a person (a HubSpot deal change): answered 200."""
+    warnings: list[Rejected] = field(default_factory=list)
+    """Accepted items with something worth telling the sender, such as an unknown field."""
 
 
 class WebhookReceiver(Protocol):

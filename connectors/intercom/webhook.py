@@ -1,0 +1,113 @@
+"""Intercom webhook notifications (X-Hub-Signature, HMAC-SHA1) turned into journey events.
+
+Intercom signs only the body and sends no timestamp header, so replays are made harmless by
+the notification id, which is the event's external id.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from typing import Any
+
+from connectors.base import InboundRequest, Parsed, PayloadError, Rejected, SignatureError
+from hub.inbound import from_epoch, load_json, same_digest
+from hub.ingest import JourneyEvent
+
+PERSON_TYPES = {"contact", "user", "lead", "admin"}
+TRAITS = ("email", "name", "phone", "role")
+
+
+class IntercomWebhook:
+    def verify(self, config: dict[str, Any], request: InboundRequest) -> None:
+        secret = config.get("client_secret")
+        header = request.headers.get("X-Hub-Signature", "")
+        if not secret:
+            raise SignatureError("the connection has no client_secret to verify Intercom signatures")
+        algorithm, _, given = header.strip().partition("=")
+        if algorithm != "sha1" or not given:
+            raise SignatureError("X-Hub-Signature must be sha1=<hex digest>")
+        expected = hmac.new(str(secret).encode(), request.body, hashlib.sha1).hexdigest()
+        if not same_digest(expected, given.lower()):
+            raise SignatureError("X-Hub-Signature does not match")
+
+    def parse(self, config: dict[str, Any], request: InboundRequest) -> Parsed:
+        body = load_json(request.body)
+        if not isinstance(body, dict):
+            raise PayloadError("must be a notification object", field="(body)")
+        topic, notification_id = body.get("topic"), body.get("id")
+        if not isinstance(topic, str) or not topic:
+            raise PayloadError("is required (a string like contact.user.created)", field="topic")
+        if not isinstance(notification_id, str) or not notification_id:
+            raise PayloadError("is required (the notification id)", field="id")
+        created = body.get("created_at")
+        occurred = from_epoch(created, "created_at", millis=False) if created else request.received_at
+        data = body.get("data")
+        item = data.get("item") if isinstance(data, dict) else None
+        if not isinstance(item, dict):
+            raise PayloadError("must be an object", field="data.item")
+        parsed = Parsed()
+        person = _person(item)
+        identities = _identities(person) if person else {}
+        if not identities:
+            parsed.ignored.append(Rejected(0, "data.item", f"{topic} names no contact; not a journey event"))
+            return parsed
+        parsed.events.append(
+            JourneyEvent(
+                external_id=notification_id,
+                name=f"intercom.{topic}",
+                identities=identities,
+                occurred_at=occurred,
+                properties=_properties(topic, item),
+                traits=_traits(person) if person else {},
+            )
+        )
+        return parsed
+
+
+def _person(item: dict[str, Any]) -> dict[str, Any] | None:
+    """The contact a notification is about, wherever its topic puts it."""
+    if item.get("type") in PERSON_TYPES:
+        return item
+    for key in ("contact", "user"):
+        if isinstance(item.get(key), dict):
+            return item[key]  # type: ignore[no-any-return]
+    contacts = item.get("contacts")
+    listed = contacts.get("contacts") if isinstance(contacts, dict) else None
+    found: dict[str, Any] = (
+        dict(listed[0]) if isinstance(listed, list) and listed and isinstance(listed[0], dict) else {}
+    )
+    source = item.get("source")
+    author = source.get("author") if isinstance(source, dict) else None
+    if isinstance(author, dict) and author.get("type") in {"user", "lead", "contact"}:
+        found = {**author, **found}
+    return found or None
+
+
+def _identities(person: dict[str, Any]) -> dict[str, Any]:
+    if person.get("type") == "admin":
+        return {}
+    identities = {"intercom_contact": person.get("id"), "email": person.get("email")}
+    identities["user_id"] = person.get("external_id") or person.get("user_id")
+    return {k: v for k, v in identities.items() if isinstance(v, str | int) and str(v).strip()}
+
+
+def _traits(person: dict[str, Any]) -> dict[str, Any]:
+    traits = {k: person[k] for k in TRAITS if person.get(k) is not None}
+    location = person.get("location")
+    if isinstance(location, dict):
+        traits |= {k: location[k] for k in ("country", "city", "region") if location.get(k)}
+    custom = person.get("custom_attributes")
+    if isinstance(custom, dict):
+        traits |= {k: v for k, v in custom.items() if v is not None}
+    return traits
+
+
+def _properties(topic: str, item: dict[str, Any]) -> dict[str, Any]:
+    properties: dict[str, Any] = {"topic": topic, "item_type": item.get("type")}
+    if topic.startswith("conversation."):
+        properties |= {"conversation_id": item.get("id"), "state": item.get("state")}
+    tag = item.get("tag")
+    if isinstance(tag, dict):
+        properties |= {"tag_id": tag.get("id"), "tag_name": tag.get("name")}
+    return {k: v for k, v in properties.items() if v is not None}
