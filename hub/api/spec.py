@@ -22,7 +22,9 @@ def _reshape(req: Request, resp: Response | None, req_error: Any, _instance: Any
         try:
             json.loads(req.get_data(cache=True))
         except ValueError as exc:
-            abort(error_response(400, "malformed_json", f"malformed JSON: {exc}")[0])
+            body, status = error_response(400, "malformed_json", f"malformed JSON: {exc}")
+            body.status_code = status
+            abort(body)
     if req_error is not None and resp is not None:
         details = validation_details(req_error.errors(include_context=False))
         resp.set_data(json.dumps({"error": {"code": "invalid_request", "message": fields_message(details), "details": details}}))

@@ -1,0 +1,112 @@
+"""The JSON API skeleton: bearer tokens, the error shape, cursor pagination, OpenAPI."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+
+from hub.db import db, utcnow
+from hub.models import ApiToken, Run
+
+
+def add_runs(app: Flask, count: int) -> list[int]:
+    with app.app_context():
+        runs = [Run(kind="k", subject=f"s{i}", status="succeeded", finished_at=utcnow()) for i in range(count)]
+        db.session.add_all(runs)
+        db.session.commit()
+        return [r.id for r in runs]
+
+
+def test_no_token_is_401_in_the_error_shape(client: FlaskClient) -> None:
+    response = client.get("/api/v1/runs")
+    assert response.status_code == 401
+    assert response.json["error"]["code"] == "unauthorized"
+    assert set(response.json["error"]) == {"code", "message", "details"}
+
+
+def test_unknown_token_is_401(client: FlaskClient) -> None:
+    response = client.get("/api/v1/runs", headers={"Authorization": "Bearer jh_not-a-token"})
+    assert response.status_code == 401
+    assert response.json["error"]["message"] == "unknown API token"
+
+
+def test_tokens_are_stored_hashed_and_usage_recorded(app: Flask, api: FlaskClient, api_token: str) -> None:
+    assert api.get("/api/v1/runs").status_code == 200
+    with app.app_context():
+        stored = db.session.scalars(sa.select(ApiToken)).one()
+        assert api_token not in stored.token_hash
+        assert len(stored.token_hash) == 64
+        assert stored.last_used_at is not None
+
+
+def test_cursor_pagination_walks_every_item_once(app: Flask, api: FlaskClient) -> None:
+    ids = add_runs(app, 7)
+    seen: list[int] = []
+    url = "/api/v1/runs?limit=3"
+    pages = 0
+    while url:
+        body = api.get(url).json
+        seen += [item["id"] for item in body["items"]]
+        pages += 1
+        url = f"/api/v1/runs?limit=3&cursor={body['next_cursor']}" if body["next_cursor"] else ""
+    assert seen == sorted(ids, reverse=True)
+    assert pages == 3
+
+
+def test_filters_and_single_run(app: Flask, api: FlaskClient) -> None:
+    ids = add_runs(app, 3)
+    body = api.get("/api/v1/runs?subject=s1").json
+    assert [item["id"] for item in body["items"]] == [ids[1]]
+    one = api.get(f"/api/v1/runs/{ids[0]}").json
+    assert one["subject"] == "s0"
+    assert one["steps"] == []
+
+
+def test_bad_query_is_400_naming_the_field(api: FlaskClient) -> None:
+    response = api.get("/api/v1/runs?limit=nope&colour=red")
+    assert response.status_code == 400
+    fields = {d["field"] for d in response.json["error"]["details"]}
+    assert fields == {"limit", "colour"}
+    assert "limit" in response.json["error"]["message"]
+
+
+def test_tampered_cursor_is_400(api: FlaskClient) -> None:
+    response = api.get("/api/v1/runs?cursor=%%%")
+    assert response.status_code == 400
+    assert response.json["error"]["code"] == "invalid_cursor"
+
+
+def test_missing_resource_is_404_in_the_error_shape(api: FlaskClient) -> None:
+    response = api.get("/api/v1/runs/999999")
+    assert response.status_code == 404
+    assert response.json["error"]["code"] == "not_found"
+    assert api.get("/api/v1/no-such-thing").json["error"]["code"] == "not_found"
+
+
+def test_malformed_json_is_400_with_the_reason_and_writes_nothing(app: Flask, api: FlaskClient) -> None:
+    response = api.post("/api/v1/connections", data='{"connector": ', content_type="application/json")
+    assert response.status_code == 400
+    assert response.json["error"]["code"] == "malformed_json"
+    assert "Expecting value" in response.json["error"]["message"]
+    with app.app_context():
+        assert db.session.execute(sa.text("SELECT count(*) FROM connections")).scalar_one() == 0
+
+
+def test_unknown_fields_and_unknown_connector_are_reported(api: FlaskClient) -> None:
+    unknown_field = api.post("/api/v1/connections", json={"connector": "x", "name": "n", "colour": "red"})
+    assert unknown_field.status_code == 400
+    assert unknown_field.json["error"]["details"] == [{"field": "colour", "message": "Extra inputs are not permitted"}]
+    unknown_connector = api.post("/api/v1/connections", json={"connector": "nope", "name": "n"})
+    assert unknown_connector.status_code == 400
+    assert unknown_connector.json["error"]["code"] == "unknown_connector"
+
+
+def test_openapi_document_is_generated_from_the_models(client: FlaskClient) -> None:
+    document = client.get("/api/v1/openapi.json").json
+    assert document["openapi"].startswith("3.")
+    assert {"/api/v1/runs", "/api/v1/runs/{run_id}", "/api/v1/connections"} <= set(document["paths"])
+    schemas = document["components"]["schemas"]
+    assert schemas["ConnectionIn"]["additionalProperties"] is False
+    assert set(schemas["ConnectionIn"]["required"]) == {"connector", "name"}
+    assert document["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
