@@ -7,184 +7,34 @@ lets us promise that a token never reaches a log line or an error message.
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import re
-import socket
-import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
-from urllib.parse import quote, quote_plus, urlsplit
+from urllib.parse import urlsplit
 
 import requests
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
 
 from hub.http_errors import (
-    ConfigError,
     ErrorResolution,
     FailureType,
     HttpError,
     ResponseAction,
     ResponseClassifier,
-    TransientError,
     classify_response,
     error_for,
     provider_message,
     resolve_exception,
     retry_after_seconds,
 )
+from hub.scrub import SCRUBBER, scrub
+from hub.ssrf import check_outbound_url
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-MASK = "***"
-
-# --- scrubbing -------------------------------------------------------------------------------
-
-_MIN_SECRET_LEN = 4  # shorter values are not credentials, and masking them would mangle ordinary text
-_CREDENTIAL_PARAMS = (
-    r"api[_-]?key|apikey|hapikey|(?:access_|refresh_|id_)?token|client_secret|secret|password|sig"
-)
-_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"(?i)(\bauthorization[\"']?\s*[:=]\s*[\"']?)[^\"'\r\n]+"), rf"\g<1>{MASK}"),
-    (re.compile(r"\b([Bb]earer|BEARER|Basic)\s+[A-Za-z0-9\-._~+/]{8,}=*"), rf"\g<1> {MASK}"),
-    (re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://)[^/\s@]+@"), rf"\g<1>{MASK}@"),
-    (re.compile(rf"(?i)((?<![A-Za-z0-9_])(?:{_CREDENTIAL_PARAMS})=)[^&\s#\"']+"), rf"\g<1>{MASK}"),
-)
-
-
-def _variants(secrets: Iterable[str]) -> list[str]:
-    """A secret also appears percent-encoded when it travels in a query string or form body."""
-    found = {
-        form
-        for secret in secrets
-        if secret and len(secret) >= _MIN_SECRET_LEN
-        for form in (secret, quote(secret, safe=""), quote_plus(secret))
-    }
-    return sorted(found, key=len, reverse=True)
-
-
-def scrub(text: str, secrets: Iterable[str] = ()) -> str:
-    for secret in _variants(secrets):
-        text = text.replace(secret, MASK)
-    for pattern, replacement in _PATTERNS:
-        text = pattern.sub(replacement, text)
-    return text
-
-
-class SecretScrubber(logging.Filter):
-    """Masks registered secrets and credential-shaped text in log records before any handler sees them.
-
-    A secret once registered stays registered: a token that was rotated out must not start
-    appearing in logs either.
-    """
-
-    def __init__(self, secrets: Iterable[str] = (), name: str = "") -> None:
-        super().__init__(name)
-        self._lock = threading.Lock()
-        self._secrets: frozenset[str] = frozenset()
-        self.add(*secrets)
-
-    def add(self, *secrets: str) -> None:
-        with self._lock:
-            self._secrets = self._secrets | {s for s in secrets if s}
-
-    def scrub(self, text: str) -> str:
-        return scrub(text, self._secrets)
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        record.msg = self.scrub(record.getMessage())
-        record.args = None
-        if record.exc_info and not record.exc_text:
-            record.exc_text = logging.Formatter().formatException(record.exc_info)
-        if record.exc_text:
-            record.exc_text = self.scrub(record.exc_text)
-        if record.stack_info:
-            record.stack_info = self.scrub(record.stack_info)
-        return True
-
-
-# Process-wide, so urllib3's own request lines (which carry query strings) are masked too.
-# The application's logging setup should also add it to its handlers to cover SDK loggers.
-SCRUBBER = SecretScrubber()
-for _name in (__name__, "urllib3.connectionpool", "urllib3.connection", "urllib3.util.retry"):
-    logging.getLogger(_name).addFilter(SCRUBBER)
-
-# --- SSRF guard ------------------------------------------------------------------------------
-
-_REFUSED = ErrorResolution(ResponseAction.FAIL, FailureType.CONFIG_ERROR, "outbound address refused")
-_UNRESOLVED = ErrorResolution(ResponseAction.RETRY, FailureType.TRANSIENT_ERROR, "host did not resolve")
-_DEFAULT_PORTS = {"http": 80, "https": 443}
-
-
-def _allow_entries(allowed_hosts: Iterable[str]) -> set[tuple[str, int | None]]:
-    """Entries are `host`, `host:port`, `[v6]` or `[v6]:port`; a bare IPv6 address is a host."""
-    entries: set[tuple[str, int | None]] = set()
-    for raw in allowed_hosts:
-        entry = raw.strip().lower()
-        if entry.startswith("["):
-            host, _, rest = entry[1:].partition("]")
-            entries.add((host, int(rest[1:]) if rest.startswith(":") else None))
-        elif entry.count(":") == 1:
-            host, port = entry.split(":")
-            entries.add((host, int(port)))
-        elif entry:
-            entries.add((entry, None))
-    return entries
-
-
-def _refusal(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str | None:
-    if isinstance(address, ipaddress.IPv6Address):
-        embedded = address.ipv4_mapped or address.sixtofour or (address.teredo or (None, None))[1]
-        if embedded is not None and (reason := _refusal(embedded)):
-            return reason
-    checks = (
-        ("loopback", address.is_loopback),
-        ("link-local", address.is_link_local),
-        ("unspecified", address.is_unspecified),
-        ("multicast", address.is_multicast),
-        ("private", address.is_private),
-        ("reserved", address.is_reserved),
-        ("non-public", not address.is_global),
-    )
-    return next((label for label, hit in checks if hit), None)
-
-
-def check_outbound_url(url: str, allowed_hosts: Iterable[str] = ()) -> None:
-    """Refuses URLs that could reach the hub's own network, unless an operator allowed the host.
-
-    Every address the name resolves to is checked, since a name can point at both a public
-    and a private address and the connection may use either.
-    """
-    parts = urlsplit(url)
-    if parts.scheme not in _DEFAULT_PORTS:
-        raise ConfigError(
-            f"refusing a {parts.scheme or 'scheme-less'} URL: only http and https", resolution=_REFUSED
-        )
-    host = parts.hostname
-    try:
-        port = parts.port or _DEFAULT_PORTS[parts.scheme]
-    except ValueError:
-        host = None
-    if not host:
-        raise ConfigError("refusing a URL without a valid host and port", resolution=_REFUSED)
-    allowed = _allow_entries(allowed_hosts)
-    if (host, None) in allowed or (host, port) in allowed:
-        return
-    try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except socket.gaierror as exc:
-        raise TransientError(f"could not resolve {host}: {exc.strerror}", resolution=_UNRESOLVED) from None
-    for info in infos:
-        address = ipaddress.ip_address(str(info[4][0]).split("%")[0])
-        if reason := _refusal(address):
-            raise ConfigError(
-                f"refusing to call {host}: it resolves to {address}, which is {reason}"
-                " (an operator can allow the host in allowed_hosts)",
-                resolution=_REFUSED,
-            )
-
 
 # --- retry policy ----------------------------------------------------------------------------
 

@@ -22,15 +22,7 @@ from urllib3.util.retry import Retry
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
-from hub.http import (
-    HttpClient,
-    RetryEvent,
-    RetryStats,
-    SecretScrubber,
-    call_with_retries,
-    check_outbound_url,
-    scrub,
-)
+from hub.http import HttpClient, RetryEvent, RetryStats, call_with_retries
 from hub.http_errors import (
     CREDENTIALS_REJECTED,
     RATE_LIMITED,
@@ -46,6 +38,8 @@ from hub.http_errors import (
     resolve_status,
     retry_after_seconds,
 )
+from hub.scrub import SecretScrubber, scrub
+from hub.ssrf import check_outbound_url
 
 TOKEN = "pat-na1-5f3c2e9a-token-value"
 
