@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -10,6 +9,7 @@ from flask import Flask
 
 from hub import api, db, errors, health, jobs, secrets
 from hub.config import Settings, load_settings
+from hub.scrub import install_on_root_handlers
 
 
 def create_app(config: Mapping[str, Any] | Settings | None = None) -> Flask:
@@ -19,7 +19,7 @@ def create_app(config: Mapping[str, Any] | Settings | None = None) -> Flask:
     app.config["JOURNEYHUB"] = settings
     app.config["MAX_CONTENT_LENGTH"] = settings.journeyhub_max_body_bytes
     app.config["JSON_SORT_KEYS"] = False
-    logging.getLogger("journeyhub").setLevel(settings.journeyhub_log_level)
+    install_on_root_handlers(settings.journeyhub_log_level)
 
     key = settings.fernet_key()
     app.secret_key = key

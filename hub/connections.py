@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from connectors.registry import get_connector
 from hub.db import db
 from hub.models import Connection
+from hub.scrub import SCRUBBER
 from hub.secrets import masked, vault
 
 
@@ -54,7 +55,11 @@ def find_by_credential(connector_name: str, credential: str) -> Connection | Non
 
 
 def settings(connection: Connection) -> dict[str, Any]:
-    return vault().open(connection.config_encrypted)
+    """Decrypted settings; their secret values are registered with the log scrubber on the way out."""
+    values = vault().open(connection.config_encrypted)
+    secret_fields = get_connector(connection.connector).spec.secret_fields
+    SCRUBBER.add(*(str(v) for k, v in values.items() if k in secret_fields and v))
+    return values
 
 
 def update_settings(connection: Connection, values: dict[str, Any]) -> None:

@@ -80,3 +80,18 @@ SCRUBBER = SecretScrubber()
 for _name in ("hub.http", "urllib3.connectionpool", "urllib3.connection", "urllib3.util.retry"):
     logging.getLogger(_name).addFilter(SCRUBBER)
 
+
+
+def install_on_root_handlers(level: str) -> None:
+    """Masks every log line the process writes, SDK loggers included, whatever handler prints it."""
+    root = logging.getLogger()
+    if not root.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        root.addHandler(handler)
+    for handler in root.handlers:
+        if SCRUBBER not in handler.filters:
+            handler.addFilter(SCRUBBER)
+    logging.getLogger("hub").setLevel(level)
+    logging.getLogger("connectors").setLevel(level)
+    logging.getLogger("recipes").setLevel(level)
