@@ -122,7 +122,7 @@ class HubSpotFake(FakeServer):
             message = message or ("internal error" if status == 500 else "Service Unavailable")
         body = {"status": "error", "message": message or "resource not found", "correlationId": correlation,
                 "category": code or CATEGORIES.get(status, "INTERNAL_ERROR" if status >= 500 else "BAD_REQUEST")}
-        return json_response(body, status)
+        return json_response(body, status, {"Retry-After": str(retry_after)} if retry_after is not None else None)
 
     def decorate(self, request: Request, response: Response) -> None:
         response.headers["X-HubSpot-Correlation-Id"] = str(uuid.uuid4())
