@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Flask
 
-from hub import api, db, errors, health, jobs, secrets
+from hub import api, db, errors, health, hooks, jobs, secrets, tracking
 from hub.config import Settings, load_settings
 from hub.scrub import install_on_root_handlers
 
@@ -28,6 +28,8 @@ def create_app(config: Mapping[str, Any] | Settings | None = None) -> Flask:
     jobs.init_app(app, settings.redis_url)
     errors.init_app(app)
     app.register_blueprint(health.bp)
+    app.register_blueprint(hooks.bp)
+    app.register_blueprint(tracking.bp)
     api.init_app(app)
     return app
 

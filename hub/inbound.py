@@ -8,10 +8,25 @@ from __future__ import annotations
 
 import hmac
 import json
-from datetime import UTC, datetime
-from typing import Any
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
+
+from flask import current_app, has_app_context
+from pydantic import BeforeValidator, ValidationError
 
 from connectors.base import PayloadError
+from hub.identity import normalise
+
+DEFAULT_TOLERANCE_S = 300
+
+
+class Invalid(Exception):
+    """One item of a batch is unusable; `problems` are (field, message) pairs."""
+
+    def __init__(self, problems: list[tuple[str, str]]) -> None:
+        super().__init__("; ".join(f"{f}: {m}" for f, m in problems))
+        self.problems = problems
 
 
 def load_json(body: bytes) -> Any:
@@ -37,6 +52,16 @@ def parse_iso(value: Any, field: str) -> datetime:
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
+def _iso_text(value: Any) -> Any:
+    if not isinstance(value, str | datetime):
+        raise ValueError("must be an ISO 8601 string")
+    return value
+
+
+IsoTime = Annotated[datetime, BeforeValidator(_iso_text)]
+"""A pydantic datetime that refuses numbers: senders of ISO times mean ISO times."""
+
+
 def from_epoch(value: Any, field: str, *, millis: bool) -> datetime:
     """Provider timestamps in (milli)seconds since the epoch; strings of digits are accepted."""
     if isinstance(value, bool) or not isinstance(value, int | float | str):
@@ -51,3 +76,31 @@ def from_epoch(value: Any, field: str, *, millis: bool) -> datetime:
 def same_digest(expected: str, given: str) -> bool:
     """Constant-time comparison of two signatures as text."""
     return hmac.compare_digest(expected.encode(), given.encode())
+
+
+def tolerance() -> timedelta:
+    """How far a signed timestamp may be from now, either way (JOURNEYHUB_WEBHOOK_TOLERANCE_S)."""
+    seconds = DEFAULT_TOLERANCE_S
+    if has_app_context():
+        seconds = current_app.config["JOURNEYHUB"].journeyhub_webhook_tolerance_s
+    return timedelta(seconds=seconds)
+
+
+def validation_problems(exc: ValidationError, prefix: str = "") -> list[tuple[str, str]]:
+    """Pydantic's errors as (dotted field, message), the field in the sender's own names."""
+    return [
+        (prefix + ".".join(str(p) for p in err["loc"]), err["msg"]) for err in exc.errors(include_url=False)
+    ]
+
+
+def check_identities(identities: Mapping[str, Any], fields: Mapping[str, str], missing_field: str) -> None:
+    """Raises Invalid unless at least one identity is usable and none is malformed."""
+    usable = 0
+    for kind, value in identities.items():
+        try:
+            usable += normalise(kind, value) is not None
+        except ValueError as exc:
+            raise Invalid([(fields.get(kind, kind), str(exc))]) from None
+    if not usable:
+        names = [fields.get(k, k).rsplit(".", 1)[-1] for k in identities]
+        raise Invalid([(missing_field, f"one of {', '.join(names[:-1])} or {names[-1]} is required")])

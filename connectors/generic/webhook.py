@@ -1,0 +1,96 @@
+"""Any signed event source: one event or a JSON list of them, Standard Webhooks signed.
+
+The `webhook-id` header is the idempotency key, so a sender that retries a delivery (as
+Standard Webhooks senders do) never stores an event twice; item `i` of a list is
+`{webhook-id}:{i}`.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from connectors.base import InboundRequest, Parsed, PayloadError, Rejected
+from connectors.generic import signature
+from hub.inbound import Invalid, IsoTime, check_identities, load_json, tolerance, validation_problems
+from hub.ingest import JourneyEvent
+
+MAX_ID_LEN = 200
+Id = str | int
+
+
+class GenericEvent(BaseModel):
+    """CONTRACT.md's generic event; unknown fields are kept out of storage and reported."""
+
+    model_config = ConfigDict(extra="allow")
+
+    event: str = Field(min_length=1, max_length=200)
+    user_id: Id | None = None
+    email: str | None = None
+    anonymous_id: Id | None = None
+    properties: dict[str, Any] = Field(default_factory=dict)
+    traits: dict[str, Any] = Field(default_factory=dict)
+    timestamp: IsoTime | None = None
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str | None) -> str | None:
+        if value is not None and ("@" not in value or any(c.isspace() for c in value.strip())):
+            raise ValueError("is not an email address")
+        return value
+
+
+class GenericWebhook:
+    def verify(self, config: dict[str, Any], request: InboundRequest) -> None:
+        secret = str(config.get("secret", ""))
+        signature.verify(secret, request.headers, request.body, request.received_at, tolerance())
+
+    def parse(self, config: dict[str, Any], request: InboundRequest) -> Parsed:
+        msg_id = request.headers.get("webhook-id", "")
+        if len(msg_id) > MAX_ID_LEN:
+            raise PayloadError(f"is longer than {MAX_ID_LEN} characters", field="webhook-id")
+        body = load_json(request.body)
+        if isinstance(body, list):
+            if not body:
+                raise PayloadError("the list holds no events", field="(body)")
+            items = [(f"{msg_id}:{i}", f"{i}.", item) for i, item in enumerate(body)]
+        elif isinstance(body, dict):
+            items = [(msg_id, "", body)]
+        else:
+            raise PayloadError("must be an event object or a list of them", field="(body)")
+        parsed = Parsed()
+        for index, (external_id, prefix, item) in enumerate(items):
+            try:
+                event, unknown = _event(item, external_id, request.received_at, prefix)
+            except Invalid as exc:
+                parsed.rejected.extend(Rejected(index, f, m) for f, m in exc.problems)
+                continue
+            parsed.events.append(event)
+            parsed.warnings.extend(Rejected(index, prefix + k, "unknown field, ignored") for k in unknown)
+        return parsed
+
+
+def _event(item: Any, external_id: str, received_at: datetime, prefix: str) -> tuple[JourneyEvent, list[str]]:
+    if not isinstance(item, dict):
+        raise Invalid([(prefix.rstrip(".") or "(body)", "must be an event object")])
+    try:
+        model = GenericEvent.model_validate(item)
+    except ValidationError as exc:
+        raise Invalid(validation_problems(exc, prefix)) from None
+    identities = {"user_id": model.user_id, "email": model.email, "anonymous_id": model.anonymous_id}
+    check_identities(identities, {k: prefix + k for k in identities}, prefix + "user_id")
+    occurred = model.timestamp or received_at
+    traits = dict(model.traits)
+    if model.email:
+        traits.setdefault("email", model.email)
+    event = JourneyEvent(
+        external_id=external_id,
+        name=model.event,
+        identities=identities,
+        occurred_at=occurred.replace(tzinfo=UTC) if occurred.tzinfo is None else occurred.astimezone(UTC),
+        properties=model.properties,
+        traits=traits,
+    )
+    return event, sorted(model.model_extra or {})

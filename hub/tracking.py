@@ -1,0 +1,73 @@
+"""The Segment-compatible tracking API: `POST /v1/track`, `/v1/identify`, `/v1/page`, `/v1/screen`, `/v1/batch`.
+
+Segment's libraries authenticate with HTTP Basic (write key as user name, empty password)
+and newer ones also put `writeKey` in the body, so both are accepted; the connection is
+found by the key's hash. Answers keep Segment's `{"success": true}` and add our figures.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Blueprint, request
+from werkzeug.datastructures import WWWAuthenticate
+from werkzeug.exceptions import Unauthorized
+
+from connectors.base import PayloadError
+from connectors.tracking import segment
+from hub.accept import accept, read_body
+from hub.connections import find_by_credential
+from hub.db import utcnow
+from hub.errors import ApiError
+from hub.inbound import load_json
+from hub.models import Connection
+
+log = logging.getLogger(__name__)
+bp = Blueprint("tracking", __name__, url_prefix="/v1")
+CHALLENGE = WWWAuthenticate("basic", {"realm": "journeyhub tracking"})
+
+
+@bp.post("/<any(track, identify, page, screen, batch):kind>")
+def receive(kind: segment.Kind) -> dict[str, Any]:
+    received_at = utcnow()
+    body = read_body(gzip=True)
+    credentials = request.authorization
+    key = credentials.username if credentials and credentials.type == "basic" else None
+    payload: Any = None
+    if not key:
+        payload = _json(body, authenticated=False)
+        key = payload.get("writeKey") if isinstance(payload, dict) else None
+    connection = _connection(key)
+    if payload is None:
+        payload = _json(body, authenticated=True)
+    try:
+        parsed = segment.parse(kind, payload, received_at)
+    except PayloadError as exc:
+        field = exc.field or "(body)"
+        raise ApiError(
+            400, "invalid_payload", f"{field}: {exc}", [{"field": field, "message": str(exc)}]
+        ) from None
+    return {"success": True, **accept(connection.id, parsed)}
+
+
+def _json(body: bytes, *, authenticated: bool) -> Any:
+    """The parsed body; before authentication a parse failure is only an unauthenticated request."""
+    try:
+        return load_json(body)
+    except PayloadError as exc:
+        if not authenticated:
+            raise Unauthorized(
+                "send the write key as the HTTP Basic user name", www_authenticate=CHALLENGE
+            ) from None
+        raise ApiError(400, "malformed_json", str(exc), [{"field": exc.field, "message": str(exc)}]) from None
+
+
+def _connection(key: Any) -> Connection:
+    if not isinstance(key, str) or not key:
+        raise Unauthorized("send the write key as the HTTP Basic user name", www_authenticate=CHALLENGE)
+    connection = find_by_credential("tracking", key)
+    if connection is None:
+        log.info("tracking: a request with an unknown write key was refused")
+        raise Unauthorized("unknown write key", www_authenticate=CHALLENGE)
+    return connection
