@@ -1,0 +1,83 @@
+"""Events: the journey events as stored, newest first, filtered by connection, name, profile and time."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from flask import request
+from pydantic import BaseModel, Field, field_validator
+from spectree import Response
+
+from hub.api import api
+from hub.api.pagination import PageQuery, page
+from hub.api.profiles import current_profile_id
+from hub.api.spec import spec
+from hub.db import db
+from hub.errors import ApiError
+from hub.models import Event
+
+
+class EventQuery(PageQuery):
+    connection_id: int | None = None
+    name: str | None = Field(default=None, max_length=200)
+    profile_id: int | None = Field(default=None, description="a merged-away id finds its survivor's events")
+    since: datetime | None = Field(
+        default=None, description="occurred at or after (ISO 8601; UTC when no offset)"
+    )
+    until: datetime | None = Field(default=None, description="occurred before (ISO 8601; UTC when no offset)")
+
+    @field_validator("since", "until")
+    @classmethod
+    def _utc(cls, value: datetime | None) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class EventOut(BaseModel):
+    id: int
+    connection_id: int
+    external_id: str
+    name: str
+    profile_id: int
+    properties: dict[str, Any]
+    occurred_at: datetime
+    received_at: datetime
+
+
+class EventPage(BaseModel):
+    items: list[EventOut]
+    next_cursor: str | None
+
+
+def render(event: Event) -> dict[str, Any]:
+    return EventOut.model_validate(event, from_attributes=True).model_dump(mode="json")
+
+
+@api.get("/events")
+@spec.validate(query=EventQuery, resp=Response(HTTP_200=EventPage), tags=["events"])
+def list_events() -> dict[str, Any]:
+    query: EventQuery = request.context.query  # type: ignore[attr-defined]
+    stmt = sa.select(Event)
+    if query.connection_id is not None:
+        stmt = stmt.where(Event.connection_id == query.connection_id)
+    if query.name is not None:
+        stmt = stmt.where(Event.name == query.name)
+    if query.profile_id is not None:
+        stmt = stmt.where(Event.profile_id == (current_profile_id(query.profile_id) or query.profile_id))
+    if query.since is not None:
+        stmt = stmt.where(Event.occurred_at >= query.since)
+    if query.until is not None:
+        stmt = stmt.where(Event.occurred_at < query.until)
+    return page(stmt, Event.id, query, render)
+
+
+@api.get("/events/<int:event_id>")
+@spec.validate(resp=Response(HTTP_200=EventOut), tags=["events"])
+def get_event(event_id: int) -> dict[str, Any]:
+    event = db.session.get(Event, event_id)
+    if event is None:
+        raise ApiError(404, "not_found", f"no event {event_id}")
+    return render(event)
