@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from connectors.base import Capability, ConfigField, Connector, ConnectorSpec
+from typing import Any
+
+from connectors.base import Capability, CheckResult, ConfigField, Connector, ConnectorSpec
+from connectors.hubspot.client import HubSpotClient
+from connectors.hubspot.source import HubSpotSource
 from connectors.hubspot.webhook import HubSpotWebhook
 
 
@@ -30,10 +34,15 @@ class HubSpotConnector(Connector):
                 label="Webhook URL as HubSpot calls it",
                 help="only when a proxy changes the address HubSpot signed",
             ),
+            ConfigField(name="page_size", label="List members per request", default=250, help="at most 250"),
         ),
-        capabilities=frozenset({Capability.WEBHOOK}),
+        capabilities=frozenset({Capability.WEBHOOK, Capability.SOURCE}),
     )
     webhook = HubSpotWebhook()
+    source = HubSpotSource()
+
+    def test_connection(self, config: dict[str, Any]) -> CheckResult:
+        return HubSpotClient(config).check()
 
 
 CONNECTOR = HubSpotConnector()

@@ -1,0 +1,85 @@
+"""The official `hubspot-api-client`, pointed at the connection's base_url and run under hub.outbound.
+
+The SDK owns its transport, so every call goes through `Outbound.call`: its exceptions are
+classified by the shared table (401/403 → ConfigError, 429 → wait per Retry-After, 5xx →
+backoff) and replaced by scrubbed errors that are safe to show in a run record.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from hubspot import HubSpot
+from hubspot.crm.contacts import BatchReadInputSimplePublicObjectId, SimplePublicObjectId
+from hubspot.crm.lists import ListSearchRequest
+
+from connectors.base import CheckResult
+from hub.http_errors import HttpError, classify_exception
+from hub.outbound import outbound
+
+T = TypeVar("T")
+TIMEOUT = (5.0, 30.0)
+MAX_MEMBERSHIP_PAGE = 250
+MAX_BATCH_READ = 100
+
+
+class HubSpotClient:
+    def __init__(self, config: dict[str, Any]) -> None:
+        self.base_url = str(config["base_url"]).rstrip("/")
+        self.token = str(config.get("access_token") or "")
+        self.scope = outbound()
+        self.scope.check(self.base_url)
+        self.sdk = HubSpot(access_token=self.token, host=self.base_url)
+
+    def _call(self, what: str, fn: Callable[[], T]) -> T:
+        result = self.scope.call(fn, classify_exception, what=f"HubSpot {what}", secrets=[self.token])
+        if result is None:
+            raise RuntimeError(f"HubSpot {what} answered nothing")
+        return result
+
+    def membership_page(self, list_id: str, after: str | None, limit: int) -> tuple[list[str], str | None]:
+        """One page of record ids, and the cursor of the next page (None on the last)."""
+        page = self._call(
+            f"list {list_id} memberships",
+            lambda: self.sdk.crm.lists.memberships_api.get_page(
+                list_id=list_id, after=after, limit=min(limit, MAX_MEMBERSHIP_PAGE), _request_timeout=TIMEOUT
+            ),
+        )
+        following = page.paging.next.after if page.paging and page.paging.next else None
+        return [str(item.record_id) for item in page.results], following
+
+    def read_contacts(self, ids: list[str], properties: list[str]) -> dict[str, dict[str, Any]]:
+        """Properties by contact id; contacts deleted since the membership page are simply absent."""
+        found: dict[str, dict[str, Any]] = {}
+        for start in range(0, len(ids), MAX_BATCH_READ):
+            request = BatchReadInputSimplePublicObjectId(
+                inputs=[SimplePublicObjectId(id=i) for i in ids[start : start + MAX_BATCH_READ]],
+                properties=properties,
+                properties_with_history=[],
+            )
+            batch = self._call(
+                "contacts batch read",
+                lambda request=request: self.sdk.crm.contacts.batch_api.read(
+                    batch_read_input_simple_public_object_id=request, _request_timeout=TIMEOUT
+                ),
+            )
+            found.update({str(contact.id): dict(contact.properties or {}) for contact in batch.results})
+        return found
+
+    def lists(self, offset: int, count: int) -> tuple[list[Any], bool]:
+        result = self._call(
+            "lists search",
+            lambda: self.sdk.crm.lists.lists_api.do_search(
+                list_search_request=ListSearchRequest(query="", offset=offset, count=count),
+                _request_timeout=TIMEOUT,
+            ),
+        )
+        return list(result.lists), bool(result.has_more)
+
+    def check(self) -> CheckResult:
+        try:
+            lists, _ = self.lists(0, 1)
+        except HttpError as exc:
+            return CheckResult(ok=False, message=exc.provider_message or str(exc))
+        return CheckResult(ok=True, message=f"connected to HubSpot; lists are readable ({len(lists)} seen)")
