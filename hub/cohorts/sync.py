@@ -1,0 +1,187 @@
+"""One cohort sync: lease, fetch pages into staging, then diff in one transaction.
+
+The sync uses its own session so per-page commits (staged rows plus live run figures) never
+mix with a caller's unit of work. A failure anywhere before the diff commits leaves the
+stored membership as it was; credentials the provider rejects park the connection, other
+provider failures propagate so the job queue retries the whole sync.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session
+
+from connectors.registry import get_connector
+from hub.cohorts import lease, runs, staging
+from hub.cohorts.diff import Target, add_entries, remove_exits
+from hub.connections import settings
+from hub.db import db, utcnow
+from hub.http import RetryStats
+from hub.http_errors import ConfigError
+from hub.jobs import job
+from hub.models import Cohort, CohortMember, Connection, Run
+from hub.outbound import outbound_scope
+
+log = logging.getLogger(__name__)
+DIFF_ATTEMPTS = 4
+OK, NEEDS_ATTENTION = "ok", "needs_attention"
+CREDENTIAL_STATUSES = (401, 403)
+
+
+class NotSyncable(Exception):
+    """The cohort is gone, or a person must fix it or its connection before it syncs again."""
+
+
+class AlreadySyncing(Exception):
+    def __init__(self, cohort_id: int, run_id: int | None) -> None:
+        super().__init__(f"cohort {cohort_id} is already syncing (run {run_id})")
+        self.run_id = run_id
+
+
+@dataclass(frozen=True)
+class Outcome:
+    run_id: int
+    status: str
+    stats: dict[str, Any]
+    error: str | None
+
+
+def run_sync(cohort_id: int) -> Outcome:
+    """Raises NotSyncable, AlreadySyncing, or the provider's transient failure (to be retried)."""
+    with Session(db.engine, expire_on_commit=False) as session:
+        target = _target(session, cohort_id)
+        token, run = _start(session, target)
+        figures, retry = runs.Figures(), RetryStats()
+        try:
+            _fetch(session, target, run, token, figures, retry)
+            _diff(session, target, run.id, token, figures, retry)
+        except ConfigError as exc:
+            _fail(session, target, run.id, token, figures, retry, exc)
+        except Exception as exc:
+            _fail(session, target, run.id, token, figures, retry, exc)
+            raise
+        return _outcome(session, run.id)
+
+
+@job
+def sync_cohort(cohort_id: int) -> dict[str, Any]:
+    """The queued form; a cohort already syncing or parked is not an error worth retrying."""
+    try:
+        outcome = run_sync(cohort_id)
+    except (AlreadySyncing, NotSyncable) as exc:
+        log.info("cohort sync skipped: %s", exc)
+        return {"skipped": str(exc)}
+    return {"run_id": outcome.run_id, "status": outcome.status, **outcome.stats}
+
+
+def _target(session: Session, cohort_id: int) -> Target:
+    cohort = session.get(Cohort, cohort_id)
+    if cohort is None:
+        raise NotSyncable(f"no cohort {cohort_id}")
+    connection = cohort.connection
+    if connection.status == NEEDS_ATTENTION:
+        raise NotSyncable(f"connection {connection.id} needs attention: {connection.last_error}")
+    if get_connector(connection.connector).source is None:
+        raise NotSyncable(f"{connection.connector} connections cannot be synced as cohorts")
+    return Target(cohort.id, connection.id, connection.connector, cohort.name, cohort.source_ref)
+
+
+def _start(session: Session, target: Target) -> tuple[str, Run]:
+    now = utcnow()
+    token = lease.claim(session, target.cohort_id, now)
+    if token is None:
+        session.rollback()
+        running = runs.running_run(session, target.cohort_id)
+        raise AlreadySyncing(target.cohort_id, running.id if running else None)
+    cohort = session.get(Cohort, target.cohort_id)
+    if cohort is None:
+        raise NotSyncable(f"no cohort {target.cohort_id}")
+    cohort.next_sync_at = now + timedelta(minutes=cohort.interval_minutes)
+    staging.clear(session, target.cohort_id)
+    run = runs.begin(session, target.cohort_id, now)
+    session.commit()
+    return token, run
+
+
+def _fetch(session: Session, target: Target, run: Run, token: str, figures: runs.Figures, retry: RetryStats) -> None:
+    """Each page commits with the run's figures, so GET /runs/<id> shows the sync moving."""
+    connection = session.get(Connection, target.connection_id)
+    assert connection is not None  # noqa: S101 - cascades delete cohorts with their connection
+    source = get_connector(target.connector).source
+    assert source is not None  # noqa: S101 - checked by _target
+    config = settings(connection)
+    with outbound_scope(retry):
+        for page in source.members(config, target.source_ref):
+            staged, skipped = staging.stage(session, run.id, target.cohort_id, page)
+            figures.pages += 1
+            figures.members_seen += staged
+            figures.members_skipped += skipped
+            runs.progress(run, figures, retry)
+            lease.renew(session, target.cohort_id, token, utcnow())
+            session.commit()
+
+
+def _diff(session: Session, target: Target, run_id: int, token: str, figures: runs.Figures, retry: RetryStats) -> None:
+    """All or nothing; a concurrent identity claim or SQLite's writer lock redoes the whole diff."""
+    for attempt in range(1, DIFF_ATTEMPTS + 1):
+        try:
+            now = utcnow()
+            lease.renew(session, target.cohort_id, token, now)
+            figures.exited = remove_exits(session, target, run_id, now)
+            figures.entered = add_entries(session, target, run_id, now)
+            figures.members = session.scalar(
+                sa.select(sa.func.count()).where(CohortMember.cohort_id == target.cohort_id)
+            )
+            staging.clear(session, target.cohort_id, run_id)
+            _settle(session, target, token, run_id, runs.SUCCEEDED, figures, retry, None, synced_at=now)
+            session.commit()
+            return
+        except (IntegrityError, OperationalError) as exc:
+            session.rollback()
+            if attempt == DIFF_ATTEMPTS:
+                raise
+            log.info("cohort %s diff retry %d after %s", target.cohort_id, attempt, type(exc.orig).__name__)
+
+
+def _fail(session: Session, target: Target, run_id: int, token: str, figures: runs.Figures, retry: RetryStats,
+          exc: Exception) -> None:
+    """Staging is dropped and the membership untouched; rejected credentials also park the connection."""
+    session.rollback()
+    message = getattr(exc, "provider_message", None) or str(exc) or type(exc).__name__
+    cohort = session.get(Cohort, target.cohort_id)
+    if cohort is not None:
+        cohort.last_error = str(exc)
+    if isinstance(exc, ConfigError):
+        parked = session.get(Connection, target.connection_id) if exc.status in CREDENTIAL_STATUSES else None
+        if parked is not None:
+            parked.status, parked.last_error = NEEDS_ATTENTION, message
+        elif cohort is not None:
+            cohort.status = NEEDS_ATTENTION
+    staging.clear(session, target.cohort_id, run_id)
+    _settle(session, target, token, run_id, runs.FAILED, figures, retry, str(exc))
+    session.commit()
+
+
+def _settle(session: Session, target: Target, token: str, run_id: int, status: str, figures: runs.Figures,
+            retry: RetryStats, error: str | None, synced_at: Any = None) -> None:
+    run = session.get(Run, run_id)
+    assert run is not None  # noqa: S101 - created by _start
+    runs.end(run, status, figures, retry, error)
+    if synced_at is not None:
+        cohort = session.get(Cohort, target.cohort_id)
+        assert cohort is not None  # noqa: S101 - the lease renewal just matched it
+        cohort.last_synced_at, cohort.status, cohort.last_error = synced_at, OK, None
+        cohort.member_count = figures.members or 0
+    lease.release(session, target.cohort_id, token)
+
+
+def _outcome(session: Session, run_id: int) -> Outcome:
+    run = session.get(Run, run_id)
+    assert run is not None  # noqa: S101 - created by _start
+    return Outcome(run.id, run.status, dict(run.stats), run.error)
