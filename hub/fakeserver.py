@@ -51,6 +51,7 @@ LAST_NAMES = (
     "Lovelace", "Hopper", "Turing", "Johnson", "Torvalds", "Hamilton", "Ritchie", "Liskov", "Thompson",
     "Allen", "Dijkstra", "Perlman", "Berners-Lee", "Lamarr", "McCarthy", "Wilson", "van Rossum", "Borg",
 )  # fmt: skip
+SLUGS = {name: re.sub(r"[^a-z]", "", name.lower()) for name in FIRST_NAMES + LAST_NAMES}
 PLANS = ("free",) * 8 + ("trial",) * 5 + ("pro",) * 5 + ("enterprise",) * 2
 
 
@@ -125,10 +126,6 @@ def _digest(key: bytes, index: int) -> bytes:
     return hashlib.blake2b(index.to_bytes(8, "little"), key=key, digest_size=24).digest()
 
 
-def _slug(name: str) -> str:
-    return re.sub(r"[^a-z]", "", name.lower())
-
-
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -170,7 +167,7 @@ class Population:
         created = EPOCH + timedelta(seconds=index * step + int.from_bytes(b[4:8], "little") % step)
         person = Person(
             index=index,
-            email=f"{_slug(first)}.{_slug(last)}.{index}@example.com",
+            email=f"{SLUGS[first]}.{SLUGS[last]}.{index}@example.com",
             first_name=first,
             last_name=last,
             plan=PLANS[b[3] % len(PLANS)],

@@ -44,7 +44,8 @@ def sf_id(prefix: str, number: int) -> str:
     """A 15-character id plus Salesforce's real 3-character case-safety suffix."""
     base = f"{prefix}Dn{number:010d}"
     chunks = (base[k : k + 5] for k in (0, 5, 10))
-    return base + "".join(SUFFIX[sum(1 << i for i, ch in enumerate(chunk) if ch.isupper())] for chunk in chunks)
+    return base + "".join("A" if chunk.isdigit() else SUFFIX[sum(1 << i for i, ch in enumerate(chunk) if ch.isupper())]
+                          for chunk in chunks)
 
 
 def parse_id(value: str, prefix: str) -> int | None:
@@ -173,15 +174,20 @@ class SalesforceFake(FakeServer):
             return self.contact_row(key)
         return self.campaign_row(key) if sobject == "Campaign" else self.member_row(key)
 
+    def related(self, sobject: str, key: int, relation: str, row: dict[str, Any]) -> dict[str, Any] | None:
+        target, id_field = RELATIONS[sobject][relation]
+        if row.get(id_field) is None:
+            return None
+        if "." + relation not in row:  # rendered once per row, however many of its fields are selected
+            row["." + relation] = self.contact_row(key % STRIDE) if target == "Contact" else self.campaign_row(key // STRIDE)
+        return row["." + relation]
+
     def value(self, sobject: str, key: int, field: str, row: dict[str, Any]) -> Any:
         if "." not in field:
             return row.get(field)
         relation, name = field.split(".", 1)
-        target, id_field = RELATIONS[sobject][relation]
-        if row.get(id_field) is None:
-            return None
-        related = self.contact_row(key % STRIDE) if target == "Contact" else self.campaign_row(key // STRIDE)
-        return related.get(name)
+        related = self.related(sobject, key, relation, row)
+        return None if related is None else related.get(name)
 
     # -- queries ----------------------------------------------------------------------------------
     def canonical(self, sobject: str, field: str) -> str:
@@ -203,12 +209,16 @@ class SalesforceFake(FakeServer):
         return prefix + names[name.lower()]
 
     def resolve(self, query: Query) -> Query:
-        if query.sobject not in ("Contact", "CampaignMember", "Campaign"):
+        sobject = {name.lower(): name for name in ("Contact", "CampaignMember", "Campaign")}.get(query.sobject.lower())
+        if sobject is None:
             raise ApiError(400, f"sObject type '{query.sobject}' is not supported.", "INVALID_TYPE")
-        return query.resolved(lambda f: self.canonical(query.sobject, f))
+        return replace(query, sobject=sobject).resolved(lambda f: self.canonical(sobject, f))
 
     def candidates(self, query: Query) -> Iterable[int]:
-        pins = {c.field: c.value for c in query.where if c.op == "=" and isinstance(c.value, str)}
+        pins: dict[str, str] = {}
+        for condition in query.where:
+            if condition.op == "=" and isinstance(condition.value, str):
+                pins.setdefault(condition.field, condition.value)
         if query.sobject == "Campaign":
             return range(len(self.population.cohorts))
         if query.sobject == "Contact":
@@ -227,10 +237,15 @@ class SalesforceFake(FakeServer):
 
     def execute(self, query: Query) -> array[int]:
         keys = array("q")
+        campaign_pin = next((c for c in query.where if query.sobject == "CampaignMember" and c.field == "CampaignId"
+                             and c.op == "=" and isinstance(c.value, str)), None)
+        rest = [c for c in query.where if c is not campaign_pin]  # candidates() already applied the pin
         for key in self.candidates(query):
-            row = self.row(query.sobject, key)
-            if all(c.test(self.value(query.sobject, key, c.field, row)) for c in query.where):
-                keys.append(key)
+            if rest:
+                row = self.row(query.sobject, key)
+                if not all(c.test(self.value(query.sobject, key, c.field, row)) for c in rest):
+                    continue
+            keys.append(key)
         if query.order_by:
             field, descending = query.order_by
             ordered = sorted(keys, key=lambda k: _sort_key(self.value(query.sobject, k, field, self.row(query.sobject, k))),
@@ -247,13 +262,14 @@ class SalesforceFake(FakeServer):
                 record[field] = row.get(field)
                 continue
             relation, name = field.split(".", 1)
-            target, id_field = RELATIONS[query.sobject][relation]
-            if row.get(id_field) is None:
+            related = self.related(query.sobject, key, relation, row)
+            if related is None:
                 record[relation] = None
                 continue
+            target = RELATIONS[query.sobject][relation][0]
             nested = record.setdefault(relation, {"attributes": {
-                "type": target, "url": f"/services/data/v{version}/sobjects/{target}/{row[id_field]}"}})
-            nested[name] = self.value(query.sobject, key, field, row)
+                "type": target, "url": f"/services/data/v{version}/sobjects/{target}/{related['Id']}"}})
+            nested[name] = related.get(name)
         return record
 
     def page(self, request: Request, version: str, kind: str, locator: str, offset: int) -> Response:
