@@ -21,7 +21,10 @@ from hub.ingest import ingest
 def read_body(*, gzip: bool) -> bytes:
     """The raw body, at most MAX_CONTENT_LENGTH bytes, also when chunked or once gunzipped."""
     limit: int = current_app.config["MAX_CONTENT_LENGTH"]
-    raw = request.get_data(cache=True)  # werkzeug answers 413 past the limit, with or without Content-Length
+    raw = request.get_data(cache=True)  # werkzeug answers 413 past a declared Content-Length limit
+    if request.content_length is None and len(raw) >= limit:
+        # a chunked body is cut at the limit without a word; reaching it means there was more
+        raise ApiError(413, "request_entity_too_large", f"the body is larger than {limit} bytes")
     encoding = request.headers.get("Content-Encoding", "").strip().lower()
     if encoding in {"", "identity"}:
         return raw
@@ -40,7 +43,9 @@ def _gunzip(raw: bytes, limit: int) -> bytes:
         except zlib.error as exc:
             raise ApiError(400, "malformed_gzip", f"the gzip body cannot be decompressed: {exc}") from None
         if len(out) > limit or member.unconsumed_tail:
-            raise ApiError(413, "content_too_large", f"the decompressed body is larger than {limit} bytes")
+            raise ApiError(
+                413, "request_entity_too_large", f"the decompressed body is larger than {limit} bytes"
+            )
         if not member.eof:
             raise ApiError(400, "malformed_gzip", "the gzip body is truncated")
         rest = member.unused_data
