@@ -139,10 +139,9 @@ class Population:
 
     def __init__(self, size: int, seed: int, cohorts: tuple[CohortSpec, ...] = COHORTS) -> None:
         self.size = size
-        self.seed = seed
         self.cohorts = cohorts
         self.version = 0
-        self._key = hashlib.sha256(f"journeyhub-fake:{seed}".encode()).digest()[:32]
+        self._key = hashlib.sha256(f"journeyhub-fake:{seed}".encode()).digest()
         self._next = size
         self._overrides: dict[int, dict[str, Any]] = {}
         self._emails: dict[str, int] = {}
@@ -254,8 +253,10 @@ class Population:
     def joined_at(self, cohort: int, index: int) -> datetime:
         if index in self._joined[cohort]:
             return self._joined[cohort][index]
-        b = _digest(self._key, index)
-        return self.person(index).created_at + timedelta(seconds=int.from_bytes(b[16:20], "little") % 2_592_000)
+        b = _digest(self._key, index)  # generated members joined within 30 days of signing up
+        return self.person(index).created_at + timedelta(
+            seconds=int.from_bytes(b[16:20], "little") % 2_592_000
+        )
 
     def count(self, cohort: int) -> int:
         if self._base_counts is None:
@@ -273,7 +274,9 @@ class Population:
         if before is None:
             candidates = chain(range(after + 1, self.size), (i for i in extra if i > after))
         else:
-            candidates = chain((i for i in reversed(extra) if i < before), range(min(before, self.size) - 1, -1, -1))
+            candidates = chain(
+                (i for i in reversed(extra) if i < before), range(min(before, self.size) - 1, -1, -1)
+            )
         return (i for i in candidates if self.in_cohort(cohort, i))
 
 
@@ -315,7 +318,12 @@ class _QuietHandler(WSGIRequestHandler):
 
 
 def json_response(data: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:
-    return Response(json.dumps(data, separators=(",", ":")), status, headers=dict(headers or {}), mimetype="application/json")
+    return Response(
+        json.dumps(data, separators=(",", ":")),
+        status,
+        headers=dict(headers or {}),
+        mimetype="application/json",
+    )
 
 
 def read_json(request: Request) -> Any:
@@ -325,39 +333,77 @@ def read_json(request: Request) -> Any:
         raise ApiError(400, f"Invalid JSON body: {exc}", "invalid_json") from exc
 
 
+def as_int(value: Any, name: str) -> int:
+    """A numeric request parameter, or the provider's 400 instead of a crash."""
+    try:
+        return int(value)
+    except (TypeError, ValueError) as exc:
+        raise ApiError(400, f"{name} must be an integer, got {value!r}") from exc
+
+
+def _key_usage(*, ca: bool) -> x509.KeyUsage:
+    return x509.KeyUsage(
+        digital_signature=not ca,
+        content_commitment=False,
+        key_encipherment=False,
+        data_encipherment=False,
+        key_agreement=False,
+        key_cert_sign=ca,
+        crl_sign=ca,
+        encipher_only=False,
+        decipher_only=False,
+    )
+
+
 def issue_certificates(folder: Path) -> tuple[Path, ssl.SSLContext]:
-    """A CA and a 127.0.0.1/localhost server certificate that live only as long as the fake."""
+    """A CA and a 127.0.0.1/localhost server certificate that live only as long as the fake.
+
+    The extensions (key usage, key identifiers) are the ones strict verifiers such as
+    Python 3.13's VERIFY_X509_STRICT insist on, so clients need no special flags.
+    """
     now = utcnow()
     ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
     ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "journeyhub fake CA")])
+    server_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    addresses = [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+
+    def builder(subject: x509.Name, public_key: ec.EllipticCurvePublicKey) -> x509.CertificateBuilder:
+        return (
+            x509.CertificateBuilder()
+            .subject_name(subject)
+            .issuer_name(ca_name)
+            .public_key(public_key)
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - timedelta(minutes=5))
+            .not_valid_after(now + timedelta(days=30))
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
+        )
+
     ca_cert = (
-        x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name).public_key(ca_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(minutes=5)).not_valid_after(now + timedelta(days=30))
+        builder(ca_name, ca_key.public_key())
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True)
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
+        .add_extension(_key_usage(ca=True), critical=True)
         .sign(ca_key, hashes.SHA256())
-    )  # fmt: skip
+    )
     cert = (
-        x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")]))
-        .issuer_name(ca_name).public_key(key.public_key()).serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(minutes=5)).not_valid_after(now + timedelta(days=30))
-        .add_extension(x509.SubjectAlternativeName(
-            [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+        builder(server_name, key.public_key())
+        .add_extension(x509.SubjectAlternativeName(addresses), critical=False)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(x509.KeyUsage(True, False, False, False, False, False, False, False, False), critical=True)
+        .add_extension(_key_usage(ca=False), critical=True)
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False
+        )
         .sign(ca_key, hashes.SHA256())
-    )  # fmt: skip
+    )
     ca_path, cert_path, key_path = folder / "ca.pem", folder / "server.pem", folder / "server-key.pem"
     ca_path.write_bytes(ca_cert.public_bytes(serialization.Encoding.PEM))
     cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert_path, key_path)
     return ca_path, context
@@ -376,8 +422,15 @@ class FakeServer(abc.ABC):
     standard_custom_fields: frozenset[str] = frozenset()
     """Custom fields the generated account already has (like ``plan``)."""
 
-    def __init__(self, *, port: int = 0, members: int = 100, seed: int = 1, tls: bool = False,
-                 custom_fields: Iterable[str] = ()) -> None:
+    def __init__(
+        self,
+        *,
+        port: int = 0,
+        members: int = 100,
+        seed: int = 1,
+        tls: bool = False,
+        custom_fields: Iterable[str] = (),
+    ) -> None:
         self.population = Population(members, seed)
         self.custom_fields = set(self.standard_custom_fields) | set(custom_fields)
         self.seed, self.tls, self.ca_path = seed, tls, None
@@ -404,8 +457,14 @@ class FakeServer(abc.ABC):
     def authorized(self, request: Request) -> bool: ...
 
     @abc.abstractmethod
-    def error(self, status: int, *, message: str | None = None, code: str | None = None,
-              retry_after: int | None = None) -> Response:
+    def error(
+        self,
+        status: int,
+        *,
+        message: str | None = None,
+        code: str | None = None,
+        retry_after: int | None = None,
+    ) -> Response:
         """The provider's own error response for ``status`` (429 in its rate-limit form)."""
 
     @abc.abstractmethod
@@ -432,10 +491,20 @@ class FakeServer(abc.ABC):
         if self.tls:
             self._tmp = tempfile.TemporaryDirectory(prefix="journeyhub-fake-")
             self.ca_path, context = issue_certificates(Path(self._tmp.name))
-        self._server = make_server("127.0.0.1", self._port, self._wsgi, threaded=True,
-                                   request_handler=_QuietHandler, ssl_context=context)
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name=f"{type(self).__name__}:{self._server.server_port}", daemon=True)
+        self._server = make_server(
+            "127.0.0.1",
+            self._port,
+            self._wsgi,
+            threaded=True,
+            request_handler=_QuietHandler,
+            ssl_context=context,
+        )
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name=f"{type(self).__name__}:{self._server.server_port}",
+            daemon=True,
+        )
         self._thread.start()
         return self
 
@@ -473,16 +542,20 @@ class FakeServer(abc.ABC):
 
     def cohorts(self) -> list[dict[str, Any]]:
         with self._lock:
-            return [{"source_ref": self.source_ref(c), "name": spec.name, "members": self.population.count(c)}
-                    for c, spec in enumerate(self.population.cohorts)]
+            return [
+                {"source_ref": self.source_ref(c), "name": spec.name, "members": self.population.count(c)}
+                for c, spec in enumerate(self.population.cohorts)
+            ]
 
     def describe(self) -> dict[str, Any]:
         """What ``journeyhub fake`` prints."""
         return {"base_url": self.base_url, "credentials": self.credentials, "cohorts": self.cohorts()}
 
     # -- control surface ----------------------------------------------------------------------
-    def inject_fault(self, status: int, *, after: int = 0, times: int = 1, retry_after: int | None = None) -> None:
-        """After ``after`` admitted requests, answer the next ``times`` with the provider's ``status`` error."""
+    def inject_fault(
+        self, status: int, *, after: int = 0, times: int = 1, retry_after: int | None = None
+    ) -> None:
+        """After ``after`` admitted requests, answer the next ``times`` with the provider's error."""
         if status < 400 or times < 1 or after < 0:
             raise ValueError("status must be an error status, times >= 1 and after >= 0")
         with self._lock:

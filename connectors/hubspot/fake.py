@@ -21,7 +21,16 @@ from typing import Any
 from werkzeug.routing import Rule
 from werkzeug.wrappers import Request, Response
 
-from hub.fakeserver import COUNTRY_BY_CODE, ApiError, FakeServer, Person, json_response, read_json, utcnow
+from hub.fakeserver import (
+    COUNTRY_BY_CODE,
+    ApiError,
+    FakeServer,
+    Person,
+    as_int,
+    json_response,
+    read_json,
+    utcnow,
+)
 
 ID_BASE = 100_001
 FIRST_LIST_ID = 11
@@ -30,15 +39,23 @@ DEFAULT_PROPERTIES = ("createdate", "email", "firstname", "hs_object_id", "lastm
 ALWAYS_RETURNED = ("createdate", "hs_object_id", "lastmodifieddate")
 READ_ONLY = frozenset({"createdate", "hs_object_id", "lastmodifieddate"})
 WRITABLE = {"email": "email", "firstname": "first_name", "lastname": "last_name", "plan": "plan"}
-STANDARD = frozenset({*DEFAULT_PROPERTIES, "country", "hs_timezone", "phone", "company", "lifecyclestage", "jobtitle"})
+STANDARD = frozenset(
+    {*DEFAULT_PROPERTIES, "country", "hs_timezone", "phone", "company", "lifecyclestage", "jobtitle"}
+)
 DATE_PROPERTIES = frozenset({"createdate", "lastmodifieddate"})
 SEARCH_MAX_LIMIT, SEARCH_MAX_RESULTS = 200, 10_000
 AUTH_MESSAGE = (
     "Authentication credentials not found. This API supports OAuth 2.0 authentication and you can find "
     "more details at https://developers.hubspot.com/docs/methods/auth/oauth-overview"
 )
-CATEGORIES = {400: "VALIDATION_ERROR", 401: "INVALID_AUTHENTICATION", 403: "MISSING_SCOPES",
-              404: "OBJECT_NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 409: "CONFLICT"}
+CATEGORIES = {
+    400: "VALIDATION_ERROR",
+    401: "INVALID_AUTHENTICATION",
+    403: "MISSING_SCOPES",
+    404: "OBJECT_NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    409: "CONFLICT",
+}
 
 
 def hs_time(moment: datetime) -> str:
@@ -79,8 +96,11 @@ class HubSpotFake(FakeServer):
             Rule("/crm/v3/lists/search", methods=["POST"], endpoint="search_lists"),
             Rule("/crm/v3/lists/<list_id>", methods=["GET"], endpoint="get_list"),
             Rule("/crm/v3/lists/<list_id>/memberships", methods=["GET"], endpoint="get_memberships"),
-            Rule("/crm/v3/lists/<list_id>/memberships/<any(add, remove):action>", methods=["PUT"],
-                 endpoint="change_memberships"),
+            Rule(
+                "/crm/v3/lists/<list_id>/memberships/<any(add, remove):action>",
+                methods=["PUT"],
+                endpoint="change_memberships",
+            ),
             Rule("/crm/v3/objects/contacts/batch/read", methods=["POST"], endpoint="batch_read"),
             Rule("/crm/v3/objects/contacts/batch/update", methods=["POST"], endpoint="batch_update"),
             Rule("/crm/v3/objects/contacts/search", methods=["POST"], endpoint="search_contacts"),
@@ -106,23 +126,44 @@ class HubSpotFake(FakeServer):
     def source_ref(self, cohort: int) -> str:
         return str(FIRST_LIST_ID + cohort)
 
-    def error(self, status: int, *, message: str | None = None, code: str | None = None,
-              retry_after: int | None = None) -> Response:
+    def error(
+        self,
+        status: int,
+        *,
+        message: str | None = None,
+        code: str | None = None,
+        retry_after: int | None = None,
+    ) -> Response:
         correlation = str(uuid.uuid4())
         if status == 429:
             usage = self.usage()
-            body = {"status": "error", "message": "You have reached your ten_secondly_rolling limit.",
-                    "errorType": "RATE_LIMIT", "correlationId": correlation, "policyName": "TEN_SECONDLY_ROLLING",
-                    "groupName": f"publicapi:private-app:{self.portal_id}"}
-            wait = retry_after if retry_after is not None else max(1, round(usage.reset_at - utcnow().timestamp()))
+            body = {
+                "status": "error",
+                "message": "You have reached your ten_secondly_rolling limit.",
+                "errorType": "RATE_LIMIT",
+                "correlationId": correlation,
+                "policyName": "TEN_SECONDLY_ROLLING",
+                "groupName": f"publicapi:private-app:{self.portal_id}",
+            }
+            wait = (
+                retry_after
+                if retry_after is not None
+                else max(1, round(usage.reset_at - utcnow().timestamp()))
+            )
             return json_response(body, 429, {"Retry-After": str(wait), "X-HubSpot-RateLimit-Remaining": "0"})
         if status == 401:
             message = AUTH_MESSAGE
         elif status >= 500:
             message = message or ("internal error" if status == 500 else "Service Unavailable")
-        body = {"status": "error", "message": message or "resource not found", "correlationId": correlation,
-                "category": code or CATEGORIES.get(status, "INTERNAL_ERROR" if status >= 500 else "BAD_REQUEST")}
-        return json_response(body, status, {"Retry-After": str(retry_after)} if retry_after is not None else None)
+        body = {
+            "status": "error",
+            "message": message or "resource not found",
+            "correlationId": correlation,
+            "category": code or CATEGORIES.get(status, "INTERNAL_ERROR" if status >= 500 else "BAD_REQUEST"),
+        }
+        return json_response(
+            body, status, {"Retry-After": str(retry_after)} if retry_after is not None else None
+        )
 
     def decorate(self, request: Request, response: Response) -> None:
         response.headers["X-HubSpot-Correlation-Id"] = str(uuid.uuid4())
@@ -156,16 +197,31 @@ class HubSpotFake(FakeServer):
         values = self.properties(person)
         names = list(dict.fromkeys([*wanted, *ALWAYS_RETURNED])) if wanted else list(DEFAULT_PROPERTIES)
         known = STANDARD | self.custom_fields
-        return {"id": self.member_id(index), "properties": {n: values.get(n) for n in names if n in known},
-                "createdAt": hs_time(person.created_at), "updatedAt": hs_time(person.updated_at), "archived": False}
+        return {
+            "id": self.member_id(index),
+            "properties": {n: values.get(n) for n in names if n in known},
+            "createdAt": hs_time(person.created_at),
+            "updatedAt": hs_time(person.updated_at),
+            "archived": False,
+        }
 
     def list_object(self, cohort: int) -> dict[str, Any]:
-        created = hs_time(self.population.person(0).created_at) if self.population.total else hs_time(utcnow())
-        return {"listId": self.source_ref(cohort), "listVersion": 1 + self.population.version,
-                "name": self.population.cohorts[cohort].name, "objectTypeId": "0-1",
-                "processingType": "MANUAL" if cohort in MANUAL_LISTS else "DYNAMIC",
-                "processingStatus": "COMPLETE", "createdAt": created, "updatedAt": hs_time(utcnow()),
-                "createdById": "1", "updatedById": "1", "size": self.population.count(cohort)}
+        created = (
+            hs_time(self.population.person(0).created_at) if self.population.total else hs_time(utcnow())
+        )
+        return {
+            "listId": self.source_ref(cohort),
+            "listVersion": 1 + self.population.version,
+            "name": self.population.cohorts[cohort].name,
+            "objectTypeId": "0-1",
+            "processingType": "MANUAL" if cohort in MANUAL_LISTS else "DYNAMIC",
+            "processingStatus": "COMPLETE",
+            "createdAt": created,
+            "updatedAt": hs_time(utcnow()),
+            "createdById": "1",
+            "updatedById": "1",
+            "size": self.population.count(cohort),
+        }
 
     # -- lists --------------------------------------------------------------------------------
     def _cohort(self, list_id: str) -> int:
@@ -176,7 +232,9 @@ class HubSpotFake(FakeServer):
 
     def get_lists(self, request: Request) -> Response:
         wanted = request.args.getlist("listIds")
-        lists = [self.list_object(c) for c in range(len(self.population.cohorts)) if self.source_ref(c) in wanted]
+        lists = [
+            self.list_object(c) for c in range(len(self.population.cohorts)) if self.source_ref(c) in wanted
+        ]
         return json_response({"lists": lists})
 
     def get_list(self, request: Request, list_id: str) -> Response:
@@ -184,15 +242,27 @@ class HubSpotFake(FakeServer):
 
     def search_lists(self, request: Request) -> Response:
         body = read_json(request) or {}
-        query, offset, count = str(body.get("query") or "").lower(), int(body.get("offset", 0)), int(body.get("count", 20))
+        query, offset, count = (
+            str(body.get("query") or "").lower(),
+            as_int(body.get("offset", 0), "offset"),
+            as_int(body.get("count", 20), "count"),
+        )
         found = []
         for cohort in range(len(self.population.cohorts)):
             item = self.list_object(cohort)
-            if query in item["name"].lower() and (not body.get("listIds") or item["listId"] in body["listIds"]):
+            if query in item["name"].lower() and (
+                not body.get("listIds") or item["listId"] in body["listIds"]
+            ):
                 found.append({**item, "additionalProperties": {"hs_list_size": str(item["size"])}})
         page = found[offset : offset + count]
-        return json_response({"lists": page, "total": len(found), "offset": offset + len(page),
-                              "hasMore": offset + len(page) < len(found)})
+        return json_response(
+            {
+                "lists": page,
+                "total": len(found),
+                "offset": offset + len(page),
+                "hasMore": offset + len(page) < len(found),
+            }
+        )
 
     def get_memberships(self, request: Request, list_id: str) -> Response:
         cohort = self._cohort(list_id)
@@ -216,8 +286,13 @@ class HubSpotFake(FakeServer):
                 paging["next"] = {"after": forward, "link": f"{link}&after={forward}"}
             if after or descending and more:
                 paging["prev"] = {"before": backward, "link": f"{link}&before={backward}"}
-        results = [{"recordId": self.member_id(i), "membershipTimestamp": hs_time(self.population.joined_at(cohort, i))}
-                   for i in page]
+        results = [
+            {
+                "recordId": self.member_id(i),
+                "membershipTimestamp": hs_time(self.population.joined_at(cohort, i)),
+            }
+            for i in page
+        ]
         body: dict[str, Any] = {"results": results, "total": self.population.count(cohort)}
         if paging:
             body["paging"] = paging
@@ -226,8 +301,11 @@ class HubSpotFake(FakeServer):
     def change_memberships(self, request: Request, list_id: str, action: str) -> Response:
         cohort = self._cohort(list_id)
         if cohort not in MANUAL_LISTS:
-            raise ApiError(400, f"List {list_id} has processingType DYNAMIC; only MANUAL and SNAPSHOT lists "
-                                "can have memberships changed directly")
+            raise ApiError(
+                400,
+                f"List {list_id} has processingType DYNAMIC; only MANUAL and SNAPSHOT lists "
+                "can have memberships changed directly",
+            )
         ids = read_json(request)
         if not isinstance(ids, list):
             raise ApiError(400, "Request body must be a JSON array of record ids")
@@ -247,7 +325,9 @@ class HubSpotFake(FakeServer):
             else:
                 missing.append(record_id)
         added, removed = (done, []) if action == "add" else ([], done)
-        return json_response({"recordsIdsAdded": added, "recordIdsRemoved": removed, "recordIdsMissing": missing})
+        return json_response(
+            {"recordsIdsAdded": added, "recordIdsRemoved": removed, "recordIdsMissing": missing}
+        )
 
     # -- contacts -----------------------------------------------------------------------------
     def _find(self, key: str, id_property: str | None) -> int | None:
@@ -266,10 +346,18 @@ class HubSpotFake(FakeServer):
         known = STANDARD | self.custom_fields
         invalid = [name for name in values if name in READ_ONLY or name not in known]
         if invalid:
-            details = [{"isValid": False, "name": n,
-                        "message": f'Property "{n}" {"is read-only" if n in READ_ONLY else "does not exist"}',
-                        "error": "READ_ONLY_VALUE" if n in READ_ONLY else "PROPERTY_DOESNT_EXIST"} for n in invalid]
-            raise ApiError(400, f"Property values were not valid: {json.dumps(details, separators=(',', ':'))}")
+            details = [
+                {
+                    "isValid": False,
+                    "name": n,
+                    "message": f'Property "{n}" {"is read-only" if n in READ_ONLY else "does not exist"}',
+                    "error": "READ_ONLY_VALUE" if n in READ_ONLY else "PROPERTY_DOESNT_EXIST",
+                }
+                for n in invalid
+            ]
+            raise ApiError(
+                400, f"Property values were not valid: {json.dumps(details, separators=(',', ':'))}"
+            )
         canonical: dict[str, Any] = {}
         extra: dict[str, str | None] = {}
         for name, value in values.items():
@@ -295,14 +383,26 @@ class HubSpotFake(FakeServer):
                 self._write(index, item.get("properties") or {})
             wanted = list((item.get("properties") or {}) if write else body.get("properties") or [])
             results.append(self.contact(index, wanted))
-        payload: dict[str, Any] = {"status": "COMPLETE", "results": results,
-                                   "startedAt": hs_time(started), "completedAt": hs_time(utcnow())}
+        payload: dict[str, Any] = {
+            "status": "COMPLETE",
+            "results": results,
+            "startedAt": hs_time(started),
+            "completedAt": hs_time(utcnow()),
+        }
         if not missing:
             return json_response(payload)
         payload["numErrors"] = 1
-        payload["errors"] = [{"status": "error", "category": "OBJECT_NOT_FOUND", "context": {"ids": missing},
-                              "message": "Could not get some CONTACT objects, they may be deleted or not exist. "
-                                         "Check that ids are valid.", "errors": [], "links": {}}]
+        payload["errors"] = [
+            {
+                "status": "error",
+                "category": "OBJECT_NOT_FOUND",
+                "context": {"ids": missing},
+                "message": "Could not get some CONTACT objects, they may be deleted or not exist. "
+                "Check that ids are valid.",
+                "errors": [],
+                "links": {},
+            }
+        ]
         return json_response(payload, 207)
 
     def batch_read(self, request: Request) -> Response:
@@ -331,7 +431,7 @@ class HubSpotFake(FakeServer):
         groups = body.get("filterGroups") or []
         if len(groups) > 5 or any(len(g.get("filters") or []) > 6 for g in groups):
             raise ApiError(400, "Too many filter groups or filters: at most 5 groups of 6 filters")
-        limit, after = int(body.get("limit") or 10), int(body.get("after") or 0)
+        limit, after = as_int(body.get("limit") or 10, "limit"), as_int(body.get("after") or 0, "after")
         if not 1 <= limit <= SEARCH_MAX_LIMIT:
             raise ApiError(400, f"limit must be between 1 and {SEARCH_MAX_LIMIT}")
         if after + limit > SEARCH_MAX_RESULTS:
@@ -340,33 +440,51 @@ class HubSpotFake(FakeServer):
         key = ("search", repr(groups), str(body.get("query") or ""), repr(sorts))
         matches = self.cached(key, lambda: self._search(groups, str(body.get("query") or ""), sorts))
         page = matches[after : after + limit]
-        payload: dict[str, Any] = {"total": len(matches),
-                                   "results": [self.contact(i, body.get("properties") or None) for i in page]}
+        payload: dict[str, Any] = {
+            "total": len(matches),
+            "results": [self.contact(i, body.get("properties") or None) for i in page],
+        }
         if after + limit < len(matches):
             payload["paging"] = {"next": {"after": str(after + limit)}}
         return json_response(payload)
 
     def _search(self, groups: list[dict[str, Any]], query: str, sorts: list[Any]) -> list[int]:
         candidates: Any = range(self.population.total)
-        emails = [f.get("value") for g in groups for f in g.get("filters") or []
-                  if f.get("propertyName") == "email" and f.get("operator") == "EQ"]
+        emails = [
+            f.get("value")
+            for g in groups
+            for f in g.get("filters") or []
+            if f.get("propertyName") == "email" and f.get("operator") == "EQ"
+        ]
         if groups and len(emails) == len(groups):  # every group pins an email: look them up directly
-            candidates = sorted({i for e in emails if (i := self.population.index_of_email(str(e))) is not None})
+            candidates = sorted(
+                {i for e in emails if (i := self.population.index_of_email(str(e))) is not None}
+            )
         matches = []
         for index in candidates:
             values = self.properties(self.population.person(index))
-            if query and not any(query.lower() in (values.get(p) or "").lower()
-                                 for p in ("email", "firstname", "lastname")):
+            if query and not any(
+                query.lower() in (values.get(p) or "").lower() for p in ("email", "firstname", "lastname")
+            ):
                 continue
             if not groups or any(all(_matches(values, f) for f in g.get("filters") or []) for g in groups):
                 matches.append(index)
         if sorts:
             spec = sorts[0]
-            if not isinstance(spec, dict) or spec.get("direction", "ASCENDING") not in ("ASCENDING", "DESCENDING"):
-                raise ApiError(400, "sorts must be objects with propertyName and direction ASCENDING|DESCENDING")
+            if not isinstance(spec, dict) or spec.get("direction", "ASCENDING") not in (
+                "ASCENDING",
+                "DESCENDING",
+            ):
+                raise ApiError(
+                    400, "sorts must be objects with propertyName and direction ASCENDING|DESCENDING"
+                )
             name = spec.get("propertyName")
-            matches.sort(key=lambda i: _sort_key(_comparable(name, self.properties(self.population.person(i)).get(name))),
-                         reverse=spec.get("direction") == "DESCENDING")
+            matches.sort(
+                key=lambda i: _sort_key(
+                    _comparable(name, self.properties(self.population.person(i)).get(name))
+                ),
+                reverse=spec.get("direction") == "DESCENDING",
+            )
         return matches
 
 
@@ -405,7 +523,9 @@ def _matches(values: dict[str, Any], spec: dict[str, Any]) -> bool:
     if operator in ("CONTAINS_TOKEN", "NOT_CONTAINS_TOKEN"):
         pattern = str(spec.get("value", "")).lower()
         text = str(actual or "").lower()
-        found = present and (fnmatch.fnmatch(text, pattern) if "*" in pattern else pattern in re.split(r"[^\w]+", text))
+        found = present and (
+            fnmatch.fnmatch(text, pattern) if "*" in pattern else pattern in re.split(r"[^\w]+", text)
+        )
         return found if operator == "CONTAINS_TOKEN" else not found
     left, right = _comparable(name, actual), _comparable(name, spec.get("value"))
     if operator == "EQ":

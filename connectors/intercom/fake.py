@@ -23,21 +23,83 @@ from typing import Any
 from werkzeug.routing import Rule
 from werkzeug.wrappers import Request, Response
 
-from hub.fakeserver import COUNTRY_BY_CODE, ApiError, FakeServer, Person, json_response, read_json, utcnow
+from hub.fakeserver import (
+    COUNTRY_BY_CODE,
+    ApiError,
+    FakeServer,
+    Person,
+    as_int,
+    json_response,
+    read_json,
+    utcnow,
+)
 
 MAX_PER_PAGE, DEFAULT_PER_PAGE = 150, 50
 MAX_FILTERS, MAX_DEPTH = 15, 2
-STANDARD_WRITABLE = ("role", "external_id", "phone", "name", "avatar", "signed_up_at", "last_seen_at", "owner_id",
-                     "unsubscribed_from_emails")
-SEARCHABLE = frozenset({"id", "role", "name", "email", "email_domain", "phone", "external_id", "created_at",
-                        "updated_at", "signed_up_at", "last_seen_at", "owner_id", "location", "custom_attributes",
-                        "segment_id", "tag_id", "unsubscribed_from_emails"})
-CONTINENTS = {"US": "NA", "CA": "NA", "BR": "SA", "GB": "EU", "DE": "EU", "FR": "EU", "NL": "EU", "ES": "EU",
-              "IN": "AS", "JP": "AS", "AU": "OC"}
-CODES = {400: "parameter_invalid", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-         405: "method_not_allowed", 409: "conflict", 500: "server_error", 503: "service_unavailable"}
-MESSAGES = {400: "Bad Request", 401: "Access Token Invalid", 403: "Forbidden", 404: "Resource Not Found",
-            405: "Method Not Allowed", 500: "Server Error", 503: "Service Unavailable"}
+STANDARD_WRITABLE = (
+    "role",
+    "external_id",
+    "phone",
+    "name",
+    "avatar",
+    "signed_up_at",
+    "last_seen_at",
+    "owner_id",
+    "unsubscribed_from_emails",
+)
+SEARCHABLE = frozenset(
+    {
+        "id",
+        "role",
+        "name",
+        "email",
+        "email_domain",
+        "phone",
+        "external_id",
+        "created_at",
+        "updated_at",
+        "signed_up_at",
+        "last_seen_at",
+        "owner_id",
+        "location",
+        "custom_attributes",
+        "segment_id",
+        "tag_id",
+        "unsubscribed_from_emails",
+    }
+)
+CONTINENTS = {
+    "US": "NA",
+    "CA": "NA",
+    "BR": "SA",
+    "GB": "EU",
+    "DE": "EU",
+    "FR": "EU",
+    "NL": "EU",
+    "ES": "EU",
+    "IN": "AS",
+    "JP": "AS",
+    "AU": "OC",
+}
+CODES = {
+    400: "parameter_invalid",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    500: "server_error",
+    503: "service_unavailable",
+}
+MESSAGES = {
+    400: "Bad Request",
+    401: "Access Token Invalid",
+    403: "Forbidden",
+    404: "Resource Not Found",
+    405: "Method Not Allowed",
+    500: "Server Error",
+    503: "Service Unavailable",
+}
 
 
 def _cursor(created_at: int, contact_id: str) -> str:
@@ -95,20 +157,41 @@ class IntercomFake(FakeServer):
     def source_ref(self, cohort: int) -> str:
         return f"5e{self.seed % 16**6:06x}{cohort + 1:016x}"
 
-    def error(self, status: int, *, message: str | None = None, code: str | None = None,
-              retry_after: int | None = None) -> Response:
+    def error(
+        self,
+        status: int,
+        *,
+        message: str | None = None,
+        code: str | None = None,
+        retry_after: int | None = None,
+    ) -> Response:
         request_id = f"{uuid.uuid4().hex[:20]}"
         headers = {"X-Request-Id": request_id}
         if status == 429:
             usage = self.usage()
-            reset = int(utcnow().timestamp()) + retry_after if retry_after is not None else math.ceil(usage.reset_at)
+            reset = (
+                int(utcnow().timestamp()) + retry_after
+                if retry_after is not None
+                else math.ceil(usage.reset_at)
+            )
             headers |= {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(reset)}
-            code, message = "rate_limit_exceeded", f"Exceeded rate limit of {usage.limit} in {int(usage.window_s)}_seconds"
+            code, message = (
+                "rate_limit_exceeded",
+                f"Exceeded rate limit of {usage.limit} in {int(usage.window_s)}_seconds",
+            )
         elif status == 401:
             message = MESSAGES[401]
-        body = {"type": "error.list", "request_id": request_id,
-                "errors": [{"code": code or CODES.get(status, "server_error" if status >= 500 else "parameter_invalid"),
-                            "message": message or MESSAGES.get(status, "Server Error")}]}
+        body = {
+            "type": "error.list",
+            "request_id": request_id,
+            "errors": [
+                {
+                    "code": code
+                    or CODES.get(status, "server_error" if status >= 500 else "parameter_invalid"),
+                    "message": message or MESSAGES.get(status, "Server Error"),
+                }
+            ],
+        }
         return json_response(body, status, headers)
 
     def decorate(self, request: Request, response: Response) -> None:
@@ -123,38 +206,87 @@ class IntercomFake(FakeServer):
         person: Person = self.population.person(index)
         contact_id, created = self.member_id(index), int(person.created_at.timestamp())
         country = COUNTRY_BY_CODE.get(person.country)
-        tags = [{"type": "tag", "id": t, "url": f"/tags/{t}"} for t, members in self.tagged.items() if index in members]
+        tags = [
+            {"type": "tag", "id": t, "url": f"/tags/{t}"}
+            for t, members in self.tagged.items()
+            if index in members
+        ]
         custom = {"plan": person.plan, "time_zone": person.time_zone}
         standard = {k: v for k, v in person.extra.items() if not k.startswith("custom_attributes.")}
-        custom |= {k.split(".", 1)[1]: v for k, v in person.extra.items() if k.startswith("custom_attributes.")}
+        custom |= {
+            k.split(".", 1)[1]: v for k, v in person.extra.items() if k.startswith("custom_attributes.")
+        }
         return {
-            "type": "contact", "id": contact_id, "workspace_id": self.workspace_id, "external_id": f"user-{index}",
-            "role": "user", "email": person.email,
+            "type": "contact",
+            "id": contact_id,
+            "workspace_id": self.workspace_id,
+            "external_id": f"user-{index}",
+            "role": "user",
+            "email": person.email,
             "email_domain": person.email.rsplit("@", 1)[-1] if person.email else None,
-            "phone": None, "formatted_phone": None, "name": f"{person.first_name} {person.last_name}".strip(),
-            "avatar": None, "owner_id": None, "has_hard_bounced": False, "marked_email_as_spam": False,
-            "unsubscribed_from_emails": False, "created_at": created,
-            "updated_at": int(person.updated_at.timestamp()), "signed_up_at": created, "last_seen_at": None,
-            "last_replied_at": None, "last_contacted_at": None, "last_email_opened_at": None,
-            "last_email_clicked_at": None, "language_override": None, "browser": None, "browser_version": None,
-            "browser_language": None, "os": None,
-            "location": {"type": "location", "country": country.name if country else None, "region": None,
-                         "city": None, "country_code": country.iso3 if country else None,
-                         "continent_code": CONTINENTS.get(person.country)},
+            "phone": None,
+            "formatted_phone": None,
+            "name": f"{person.first_name} {person.last_name}".strip(),
+            "avatar": None,
+            "owner_id": None,
+            "has_hard_bounced": False,
+            "marked_email_as_spam": False,
+            "unsubscribed_from_emails": False,
+            "created_at": created,
+            "updated_at": int(person.updated_at.timestamp()),
+            "signed_up_at": created,
+            "last_seen_at": None,
+            "last_replied_at": None,
+            "last_contacted_at": None,
+            "last_email_opened_at": None,
+            "last_email_clicked_at": None,
+            "language_override": None,
+            "browser": None,
+            "browser_version": None,
+            "browser_language": None,
+            "os": None,
+            "location": {
+                "type": "location",
+                "country": country.name if country else None,
+                "region": None,
+                "city": None,
+                "country_code": country.iso3 if country else None,
+                "continent_code": CONTINENTS.get(person.country),
+            },
             "custom_attributes": custom,
-            "tags": {"type": "list", "data": tags, "url": f"/contacts/{contact_id}/tags",
-                     "total_count": len(tags), "has_more": False},
-            "notes": {"type": "list", "data": [], "url": f"/contacts/{contact_id}/notes", "total_count": 0,
-                      "has_more": False},
-            "companies": {"type": "list", "data": [], "url": f"/contacts/{contact_id}/companies",
-                          "total_count": 0, "has_more": False},
+            "tags": {
+                "type": "list",
+                "data": tags,
+                "url": f"/contacts/{contact_id}/tags",
+                "total_count": len(tags),
+                "has_more": False,
+            },
+            "notes": {
+                "type": "list",
+                "data": [],
+                "url": f"/contacts/{contact_id}/notes",
+                "total_count": 0,
+                "has_more": False,
+            },
+            "companies": {
+                "type": "list",
+                "data": [],
+                "url": f"/contacts/{contact_id}/companies",
+                "total_count": 0,
+                "has_more": False,
+            },
         } | standard
 
     def segment(self, cohort: int, with_count: bool) -> dict[str, Any]:
         created = int(self.population.person(0).created_at.timestamp()) if self.population.total else 0
-        item: dict[str, Any] = {"type": "segment", "id": self.source_ref(cohort),
-                                "name": self.population.cohorts[cohort].name, "created_at": created,
-                                "updated_at": int(utcnow().timestamp()), "person_type": "user"}
+        item: dict[str, Any] = {
+            "type": "segment",
+            "id": self.source_ref(cohort),
+            "name": self.population.cohorts[cohort].name,
+            "created_at": created,
+            "updated_at": int(utcnow().timestamp()),
+            "person_type": "user",
+        }
         if with_count:
             item["count"] = self.population.count(cohort)
         return item
@@ -189,7 +321,9 @@ class IntercomFake(FakeServer):
             return all(results) if node["operator"] == "AND" else any(results)
         field, operator, value = node["field"], node["operator"], node.get("value")
         if field in ("segment_id", "tag_id"):
-            hit = any(self._member(field, ref, index) for ref in (value if isinstance(value, list) else [value]))
+            hit = any(
+                self._member(field, ref, index) for ref in (value if isinstance(value, list) else [value])
+            )
             return hit if operator in ("=", "IN") else not hit
         actual: Any = contact()
         for part in field.split("."):
@@ -197,7 +331,9 @@ class IntercomFake(FakeServer):
         return _compare(actual, operator, value)
 
     def _matches(self, query: dict[str, Any]) -> list[int]:
-        return [i for i in self._candidates(query) if self._evaluate(query, i, cache(partial(self.contact, i)))]
+        return [
+            i for i in self._candidates(query) if self._evaluate(query, i, cache(partial(self.contact, i)))
+        ]
 
     def _validate(self, node: Any, depth: int = 0) -> None:
         if not isinstance(node, dict):
@@ -229,7 +365,9 @@ class IntercomFake(FakeServer):
                     return sorted(self.tagged.get(node["value"], set()))
         return range(self.population.total)
 
-    def _page(self, matches: list[int], per_page: int, starting_after: str | None, descending: bool) -> Response:
+    def _page(
+        self, matches: list[int], per_page: int, starting_after: str | None, descending: bool
+    ) -> Response:
         if not 1 <= per_page <= MAX_PER_PAGE:
             raise ApiError(400, f"per_page must be between 1 and {MAX_PER_PAGE}")
         position = 0
@@ -239,14 +377,25 @@ class IntercomFake(FakeServer):
                 last = self.member_index(str(last_id))
             except (ValueError, binascii.Error, KeyError, TypeError) as exc:
                 raise ApiError(400, "starting_after is not a valid cursor") from exc
-            position = len(matches) - bisect.bisect_left(matches, last) if descending else bisect.bisect_right(matches, last)
+            position = (
+                len(matches) - bisect.bisect_left(matches, last)
+                if descending
+                else bisect.bisect_right(matches, last)
+            )
         ordered = matches[::-1] if descending else matches
         data = [self.contact(i) for i in ordered[position : position + per_page]]
         page = position // per_page + 1
-        pages: dict[str, Any] = {"type": "pages", "page": page, "per_page": per_page,
-                                 "total_pages": math.ceil(len(matches) / per_page)}
+        pages: dict[str, Any] = {
+            "type": "pages",
+            "page": page,
+            "per_page": per_page,
+            "total_pages": math.ceil(len(matches) / per_page),
+        }
         if position + per_page < len(matches) and data:
-            pages["next"] = {"page": page + 1, "starting_after": _cursor(data[-1]["created_at"], data[-1]["id"])}
+            pages["next"] = {
+                "page": page + 1,
+                "starting_after": _cursor(data[-1]["created_at"], data[-1]["id"]),
+            }
         return json_response({"type": "list", "data": data, "total_count": len(matches), "pages": pages})
 
     def search_contacts(self, request: Request) -> Response:
@@ -256,18 +405,29 @@ class IntercomFake(FakeServer):
         query = body["query"]
         self._validate(query)
         sort = body.get("sort") or {"field": "created_at", "order": "ascending"}
-        if sort.get("field") not in ("created_at", "id") or sort.get("order") not in ("ascending", "descending"):
+        if sort.get("field") not in ("created_at", "id") or sort.get("order") not in (
+            "ascending",
+            "descending",
+        ):
             raise ApiError(400, "sort supports field created_at|id with order ascending|descending")
         pagination = body.get("pagination") or {}
         key = ("search", json.dumps(query, sort_keys=True))
         matches = self.cached(key, lambda: self._matches(query))
-        return self._page(matches, int(pagination.get("per_page", DEFAULT_PER_PAGE)),
-                          pagination.get("starting_after"), sort["order"] == "descending")
+        return self._page(
+            matches,
+            as_int(pagination.get("per_page", DEFAULT_PER_PAGE), "per_page"),
+            pagination.get("starting_after"),
+            sort["order"] == "descending",
+        )
 
     def list_contacts(self, request: Request) -> Response:
         matches = self.cached(("all",), lambda: list(range(self.population.total)))
-        return self._page(matches, int(request.args.get("per_page", DEFAULT_PER_PAGE)),
-                          request.args.get("starting_after"), descending=False)
+        return self._page(
+            matches,
+            as_int(request.args.get("per_page", DEFAULT_PER_PAGE), "per_page"),
+            request.args.get("starting_after"),
+            descending=False,
+        )
 
     # -- contacts, segments, tags -------------------------------------------------------------
     def get_contact(self, request: Request, contact_id: str) -> Response:
@@ -293,13 +453,18 @@ class IntercomFake(FakeServer):
 
     def contact_segments(self, request: Request, contact_id: str) -> Response:
         index = self._index(contact_id)
-        data = [self.segment(c, False) for c in range(len(self.population.cohorts))
-                if self.population.in_cohort(c, index)]
+        data = [
+            self.segment(c, False)
+            for c in range(len(self.population.cohorts))
+            if self.population.in_cohort(c, index)
+        ]
         return json_response({"type": "list", "data": data})
 
     def contact_tags(self, request: Request, contact_id: str) -> Response:
         index = self._index(contact_id)
-        return json_response({"type": "list", "data": [self._tag(t) for t, m in self.tagged.items() if index in m]})
+        return json_response(
+            {"type": "list", "data": [self._tag(t) for t, m in self.tagged.items() if index in m]}
+        )
 
     def tag_contact(self, request: Request, contact_id: str) -> Response:
         index, body = self._index(contact_id), read_json(request) or {}
@@ -356,12 +521,19 @@ def _compare(actual: Any, operator: str, value: Any) -> bool:
             return False
         return actual < bound if operator == "<" else actual > bound
     if operator in ("=", "!="):
-        equal = actual is None if value is None else actual is not None and str(actual).lower() == str(value).lower()
+        equal = (
+            actual is None
+            if value is None
+            else actual is not None and str(actual).lower() == str(value).lower()
+        )
         return equal if operator == "=" else not equal
     text, part = str(actual or "").lower(), str(value or "").lower()
     if operator == "!~":
         return part not in text
-    return actual is not None and {"~": part in text, "^": text.startswith(part), "$": text.endswith(part)}[operator]
+    return (
+        actual is not None
+        and {"~": part in text, "^": text.startswith(part), "$": text.endswith(part)}[operator]
+    )
 
 
 def start(*, port: int = 0, members: int = 100, seed: int = 1, **options: Any) -> IntercomFake:

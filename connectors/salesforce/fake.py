@@ -28,14 +28,39 @@ SUFFIX = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
 STRIDE = 10**9
 """CampaignMember keys pack (campaign, contact index) into one int: campaign * STRIDE + index."""
 MAX_CURSORS = 10
-CONTACT_FIELDS = ("Id", "FirstName", "LastName", "Name", "Email", "MailingCountry", "HasOptedOutOfEmail",
-                  "AccountId", "CreatedDate", "LastModifiedDate")
-MEMBER_FIELDS = ("Id", "CampaignId", "ContactId", "LeadId", "Status", "HasResponded", "FirstName", "LastName",
-                 "Email", "CreatedDate")
+CONTACT_FIELDS = (
+    "Id",
+    "FirstName",
+    "LastName",
+    "Name",
+    "Email",
+    "MailingCountry",
+    "HasOptedOutOfEmail",
+    "AccountId",
+    "CreatedDate",
+    "LastModifiedDate",
+)
+MEMBER_FIELDS = (
+    "Id",
+    "CampaignId",
+    "ContactId",
+    "LeadId",
+    "Status",
+    "HasResponded",
+    "FirstName",
+    "LastName",
+    "Email",
+    "CreatedDate",
+)
 CAMPAIGN_FIELDS = ("Id", "Name", "Status", "Type", "IsActive", "NumberOfContacts", "CreatedDate")
 LEAD_FIELDS = ("Id", "FirstName", "LastName", "Name", "Email")
-RELATIONS = {"CampaignMember": {"Contact": ("Contact", "ContactId"), "Lead": ("Lead", "LeadId"),
-                                "Campaign": ("Campaign", "CampaignId")}}
+RELATIONS = {
+    "CampaignMember": {
+        "Contact": ("Contact", "ContactId"),
+        "Lead": ("Lead", "LeadId"),
+        "Campaign": ("Campaign", "CampaignId"),
+    }
+}
 READ_ONLY = frozenset({"Id", "Name", "CreatedDate", "LastModifiedDate"})
 WRITABLE = {"FirstName": "first_name", "LastName": "last_name", "Email": "email", "Plan__c": "plan"}
 
@@ -44,8 +69,10 @@ def sf_id(prefix: str, number: int) -> str:
     """A 15-character id plus Salesforce's real 3-character case-safety suffix."""
     base = f"{prefix}Dn{number:010d}"
     chunks = (base[k : k + 5] for k in (0, 5, 10))
-    return base + "".join("A" if chunk.isdigit() else SUFFIX[sum(1 << i for i, ch in enumerate(chunk) if ch.isupper())]
-                          for chunk in chunks)
+    return base + "".join(
+        "A" if chunk.isdigit() else SUFFIX[sum(1 << i for i, ch in enumerate(chunk) if ch.isupper())]
+        for chunk in chunks
+    )
 
 
 def parse_id(value: str, prefix: str) -> int | None:
@@ -114,8 +141,14 @@ class SalesforceFake(FakeServer):
     def source_ref(self, cohort: int) -> str:
         return sf_id("701", cohort + 1)
 
-    def error(self, status: int, *, message: str | None = None, code: str | None = None,
-              retry_after: int | None = None) -> Response:
+    def error(
+        self,
+        status: int,
+        *,
+        message: str | None = None,
+        code: str | None = None,
+        retry_after: int | None = None,
+    ) -> Response:
         if status == 429:  # Salesforce has no 429: an exhausted allocation is a 403
             return sf_error(403, "TotalRequests Limit exceeded.", "REQUEST_LIMIT_EXCEEDED")
         defaults = {
@@ -123,8 +156,11 @@ class SalesforceFake(FakeServer):
             403: ("insufficient access rights on object id", "INSUFFICIENT_ACCESS"),
             404: ("The requested resource does not exist", "NOT_FOUND"),
             405: ("HTTP Method not allowed for this resource", "METHOD_NOT_ALLOWED"),
-            500: ("An unexpected error occurred. Please include this ErrorId if you contact support: "
-                  "1718238405-56789 (-1581826291)", "UNKNOWN_EXCEPTION"),
+            500: (
+                "An unexpected error occurred. Please include this ErrorId if you contact support: "
+                "1718238405-56789 (-1581826291)",
+                "UNKNOWN_EXCEPTION",
+            ),
             503: ("Server temporarily unavailable", "SERVER_UNAVAILABLE"),
         }
         default_message, default_code = defaults.get(status, ("Bad request", "INVALID_REQUEST"))
@@ -140,34 +176,60 @@ class SalesforceFake(FakeServer):
         return CONTACT_FIELDS + tuple(sorted(self.custom_fields))
 
     def fields_of(self, sobject: str) -> tuple[str, ...]:
-        return {"Contact": self.contact_fields(), "CampaignMember": MEMBER_FIELDS,
-                "Campaign": CAMPAIGN_FIELDS, "Lead": LEAD_FIELDS}[sobject]
+        return {
+            "Contact": self.contact_fields(),
+            "CampaignMember": MEMBER_FIELDS,
+            "Campaign": CAMPAIGN_FIELDS,
+            "Lead": LEAD_FIELDS,
+        }[sobject]
 
     def contact_row(self, index: int) -> dict[str, Any]:
         person = self.population.person(index)
         country = COUNTRY_BY_CODE.get(person.country)
-        row = {"Id": self.member_id(index), "FirstName": person.first_name, "LastName": person.last_name,
-               "Name": f"{person.first_name} {person.last_name}", "Email": person.email,
-               "MailingCountry": country.name if country else person.country, "HasOptedOutOfEmail": False,
-               "AccountId": None, "CreatedDate": sf_time(person.created_at),
-               "LastModifiedDate": sf_time(person.updated_at), "Plan__c": person.plan,
-               "Time_Zone__c": person.time_zone}
+        row = {
+            "Id": self.member_id(index),
+            "FirstName": person.first_name,
+            "LastName": person.last_name,
+            "Name": f"{person.first_name} {person.last_name}",
+            "Email": person.email,
+            "MailingCountry": country.name if country else person.country,
+            "HasOptedOutOfEmail": False,
+            "AccountId": None,
+            "CreatedDate": sf_time(person.created_at),
+            "LastModifiedDate": sf_time(person.updated_at),
+            "Plan__c": person.plan,
+            "Time_Zone__c": person.time_zone,
+        }
         return {**{name: None for name in self.custom_fields}, **row, **person.extra}
 
     def campaign_row(self, cohort: int) -> dict[str, Any]:
         first = self.population.person(0).created_at if self.population.total else None
-        return {"Id": self.source_ref(cohort), "Name": self.population.cohorts[cohort].name,
-                "Status": "In Progress", "Type": "Email", "IsActive": True,
-                "NumberOfContacts": self.population.count(cohort), "CreatedDate": sf_time(first) if first else None}
+        return {
+            "Id": self.source_ref(cohort),
+            "Name": self.population.cohorts[cohort].name,
+            "Status": "In Progress",
+            "Type": "Email",
+            "IsActive": True,
+            "NumberOfContacts": self.population.count(cohort),
+            "CreatedDate": sf_time(first) if first else None,
+        }
 
     def member_row(self, key: int) -> dict[str, Any]:
         cohort, index = divmod(key, STRIDE)
         contact = self.contact_row(index)
         responded = index % 7 == 0
-        return {"Id": sf_id("00v", key), "CampaignId": self.source_ref(cohort), "ContactId": contact["Id"],
-                "LeadId": None, "Status": "Responded" if responded else "Sent", "HasResponded": responded,
-                "FirstName": contact["FirstName"], "LastName": contact["LastName"], "Email": contact["Email"],
-                "CreatedDate": sf_time(self.population.joined_at(cohort, index))}
+        return {
+            "Id": sf_id("00v", key),
+            "CampaignId": self.source_ref(cohort),
+            "ContactId": contact["Id"],
+            "LeadId": None,
+            "Status": "Responded" if responded else "Sent",
+            "HasResponded": responded,
+            "FirstName": contact["FirstName"],
+            "LastName": contact["LastName"],
+            "Email": contact["Email"],
+            "CreatedDate": sf_time(self.population.joined_at(cohort, index)),
+        }
 
     def row(self, sobject: str, key: int) -> dict[str, Any]:
         if sobject == "Contact":
@@ -179,7 +241,9 @@ class SalesforceFake(FakeServer):
         if row.get(id_field) is None:
             return None
         if "." + relation not in row:  # rendered once per row, however many of its fields are selected
-            row["." + relation] = self.contact_row(key % STRIDE) if target == "Contact" else self.campaign_row(key // STRIDE)
+            row["." + relation] = (
+                self.contact_row(key % STRIDE) if target == "Contact" else self.campaign_row(key // STRIDE)
+            )
         return row["." + relation]
 
     def value(self, sobject: str, key: int, field: str, row: dict[str, Any]) -> Any:
@@ -198,18 +262,28 @@ class SalesforceFake(FakeServer):
         if relation:
             relations = {r.lower(): r for r in RELATIONS.get(sobject, {})}
             if relation.lower() not in relations:
-                raise ApiError(400, f"Didn't understand relationship '{relation}' in field path. If you are "
-                               "attempting to use a custom relationship, be sure to append the '__r'", "INVALID_FIELD")
+                raise ApiError(
+                    400,
+                    f"Didn't understand relationship '{relation}' in field path. If you are "
+                    "attempting to use a custom relationship, be sure to append the '__r'",
+                    "INVALID_FIELD",
+                )
             prefix = relations[relation.lower()] + "."
             entity = RELATIONS[sobject][relations[relation.lower()]][0]
         names = {f.lower(): f for f in self.fields_of(entity)}
         if name.lower() not in names:
-            raise ApiError(400, f"No such column '{name}' on entity '{entity}'. If you are attempting to use a "
-                           "custom field, be sure to append the '__c' after the custom field name.", "INVALID_FIELD")
+            raise ApiError(
+                400,
+                f"No such column '{name}' on entity '{entity}'. If you are attempting to use a "
+                "custom field, be sure to append the '__c' after the custom field name.",
+                "INVALID_FIELD",
+            )
         return prefix + names[name.lower()]
 
     def resolve(self, query: Query) -> Query:
-        sobject = {name.lower(): name for name in ("Contact", "CampaignMember", "Campaign")}.get(query.sobject.lower())
+        sobject = {name.lower(): name for name in ("Contact", "CampaignMember", "Campaign")}.get(
+            query.sobject.lower()
+        )
         if sobject is None:
             raise ApiError(400, f"sObject type '{query.sobject}' is not supported.", "INVALID_TYPE")
         return replace(query, sobject=sobject).resolved(lambda f: self.canonical(sobject, f))
@@ -232,13 +306,24 @@ class SalesforceFake(FakeServer):
         campaigns = range(len(self.population.cohorts))
         if "CampaignId" in pins:
             number = parse_id(pins["CampaignId"], "701")
-            campaigns = range(number - 1, number) if number and number <= len(self.population.cohorts) else range(0)
+            campaigns = (
+                range(number - 1, number) if number and number <= len(self.population.cohorts) else range(0)
+            )
         return (c * STRIDE + i for c in campaigns for i in self.population.members(c))
 
     def execute(self, query: Query) -> array[int]:
         keys = array("q")
-        campaign_pin = next((c for c in query.where if query.sobject == "CampaignMember" and c.field == "CampaignId"
-                             and c.op == "=" and isinstance(c.value, str)), None)
+        campaign_pin = next(
+            (
+                c
+                for c in query.where
+                if query.sobject == "CampaignMember"
+                and c.field == "CampaignId"
+                and c.op == "="
+                and isinstance(c.value, str)
+            ),
+            None,
+        )
         rest = [c for c in query.where if c is not campaign_pin]  # candidates() already applied the pin
         for key in self.candidates(query):
             if rest:
@@ -248,15 +333,22 @@ class SalesforceFake(FakeServer):
             keys.append(key)
         if query.order_by:
             field, descending = query.order_by
-            ordered = sorted(keys, key=lambda k: _sort_key(self.value(query.sobject, k, field, self.row(query.sobject, k))),
-                             reverse=descending)
+            ordered = sorted(
+                keys,
+                key=lambda k: _sort_key(self.value(query.sobject, k, field, self.row(query.sobject, k))),
+                reverse=descending,
+            )
             keys = array("q", ordered)
         return keys[: query.limit] if query.limit is not None else keys
 
     def record(self, query: Query, key: int, version: str) -> dict[str, Any]:
         row = self.row(query.sobject, key)
-        record: dict[str, Any] = {"attributes": {"type": query.sobject,
-                                                 "url": f"/services/data/v{version}/sobjects/{query.sobject}/{row['Id']}"}}
+        record: dict[str, Any] = {
+            "attributes": {
+                "type": query.sobject,
+                "url": f"/services/data/v{version}/sobjects/{query.sobject}/{row['Id']}",
+            }
+        }
         for field in query.fields:
             if "." not in field:
                 record[field] = row.get(field)
@@ -267,8 +359,15 @@ class SalesforceFake(FakeServer):
                 record[relation] = None
                 continue
             target = RELATIONS[query.sobject][relation][0]
-            nested = record.setdefault(relation, {"attributes": {
-                "type": target, "url": f"/services/data/v{version}/sobjects/{target}/{related['Id']}"}})
+            nested = record.setdefault(
+                relation,
+                {
+                    "attributes": {
+                        "type": target,
+                        "url": f"/services/data/v{version}/sobjects/{target}/{related['Id']}",
+                    }
+                },
+            )
             nested[name] = related.get(name)
         return record
 
@@ -279,8 +378,11 @@ class SalesforceFake(FakeServer):
         if options:
             size = min(2000, max(200, int(options.group(1))))
         chunk = cursor.keys[offset : offset + size]
-        body: dict[str, Any] = {"totalSize": len(cursor.keys), "done": offset + size >= len(cursor.keys),
-                                "records": [self.record(cursor.query, key, version) for key in chunk]}
+        body: dict[str, Any] = {
+            "totalSize": len(cursor.keys),
+            "done": offset + size >= len(cursor.keys),
+            "records": [self.record(cursor.query, key, version) for key in chunk],
+        }
         if body["done"]:
             self._cursors.pop(locator)
         else:
@@ -322,8 +424,15 @@ class SalesforceFake(FakeServer):
                 raise ApiError(404) from exc
         else:
             raise ApiError(404, f"The requested resource does not exist: sObject type '{sobject}'")
-        wanted = [self.canonical(sobject, f) for f in request.args.get("fields", "").split(",") if f] or list(fields)
-        record = {"attributes": {"type": sobject, "url": f"/services/data/v{version}/sobjects/{sobject}/{row['Id']}"}}
+        wanted = [self.canonical(sobject, f) for f in request.args.get("fields", "").split(",") if f] or list(
+            fields
+        )
+        record = {
+            "attributes": {
+                "type": sobject,
+                "url": f"/services/data/v{version}/sobjects/{sobject}/{row['Id']}",
+            }
+        }
         return json_response(record | {name: row.get(name) for name in wanted})
 
     def check_write(self, record_id: str, values: dict[str, Any]) -> tuple[int, dict[str, Any]]:
@@ -337,14 +446,21 @@ class SalesforceFake(FakeServer):
         for name, value in values.items():
             field = self.canonical("Contact", name)
             if field in READ_ONLY:
-                raise ApiError(400, f"Unable to create/update fields: {field}. Please check the security settings "
-                               "of this field and verify that it is read/write for your profile or permission set.",
-                               "INVALID_FIELD_FOR_INSERT_UPDATE")
+                raise ApiError(
+                    400,
+                    f"Unable to create/update fields: {field}. Please check the security settings "
+                    "of this field and verify that it is read/write for your profile or permission set.",
+                    "INVALID_FIELD_FOR_INSERT_UPDATE",
+                )
             changes[field] = value
         return index, changes
 
     def apply(self, index: int, changes: dict[str, Any]) -> None:
-        canonical = {WRITABLE[f]: ("" if v is None and f != "Email" else v) for f, v in changes.items() if f in WRITABLE}
+        canonical = {
+            WRITABLE[f]: ("" if v is None and f != "Email" else v)
+            for f, v in changes.items()
+            if f in WRITABLE
+        }
         extra = {f: v for f, v in changes.items() if f not in WRITABLE}
         self.population.update(index, extra=extra, **canonical)
 
@@ -368,7 +484,9 @@ class SalesforceFake(FakeServer):
         if not isinstance(records, list) or not records:
             raise ApiError(400, "records: required field is missing", "INVALID_FIELD")
         if len(records) > 200:
-            raise ApiError(400, "The number of records in a collection request can't exceed 200.", "EXCEEDED_ID_LIMIT")
+            raise ApiError(
+                400, "The number of records in a collection request can't exceed 200.", "EXCEEDED_ID_LIMIT"
+            )
         checked: list[tuple[int, dict[str, Any]] | dict[str, Any]] = []
         for item in records:
             values = {k: v for k, v in item.items() if k not in ("attributes", "id", "Id")}
@@ -381,11 +499,18 @@ class SalesforceFake(FakeServer):
                 checked.append({"statusCode": exc.code, "message": exc.message, "fields": []})
         failed = any(isinstance(c, dict) for c in checked)
         if failed and body.get("allOrNone"):
-            rolled_back = {"statusCode": "ALL_OR_NONE_OPERATION_ROLLED_BACK", "fields": [],
-                           "message": "Record rolled back because not all records were valid and the request "
-                                      "was using AllOrNone header"}
-            return json_response([{"id": None, "success": False, "errors": [c if isinstance(c, dict) else rolled_back]}
-                                  for c in checked])
+            rolled_back = {
+                "statusCode": "ALL_OR_NONE_OPERATION_ROLLED_BACK",
+                "fields": [],
+                "message": "Record rolled back because not all records were valid and the request "
+                "was using AllOrNone header",
+            }
+            return json_response(
+                [
+                    {"id": None, "success": False, "errors": [c if isinstance(c, dict) else rolled_back]}
+                    for c in checked
+                ]
+            )
         results = []
         for outcome in checked:
             if isinstance(outcome, dict):
@@ -429,9 +554,12 @@ class Query:
     limit: int | None = None
 
     def resolved(self, canonical: Callable[[str], str]) -> Query:
-        return replace(self, fields=tuple(dict.fromkeys(canonical(f) for f in self.fields)),
-                       where=tuple(replace(c, field=canonical(c.field)) for c in self.where),
-                       order_by=(canonical(self.order_by[0]), self.order_by[1]) if self.order_by else None)
+        return replace(
+            self,
+            fields=tuple(dict.fromkeys(canonical(f) for f in self.fields)),
+            where=tuple(replace(c, field=canonical(c.field)) for c in self.where),
+            order_by=(canonical(self.order_by[0]), self.order_by[1]) if self.order_by else None,
+        )
 
 
 class _Parser:
@@ -446,8 +574,12 @@ class _Parser:
         self.index = 0
 
     def fail(self, position: int, token: str) -> NoReturn:
-        raise ApiError(400, f"\n{self.text}\n{' ' * position}^\nERROR at Row:1:Column:{position + 1}\n"
-                            f"unexpected token: '{token}'", "MALFORMED_QUERY")
+        raise ApiError(
+            400,
+            f"\n{self.text}\n{' ' * position}^\nERROR at Row:1:Column:{position + 1}\n"
+            f"unexpected token: '{token}'",
+            "MALFORMED_QUERY",
+        )
 
     def peek(self) -> str:
         return self.tokens[self.index][1] if self.index < len(self.tokens) else ""

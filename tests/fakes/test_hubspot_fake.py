@@ -48,8 +48,9 @@ def walk(client: HubSpot, list_id: str, limit: int = 250) -> list[str]:
 
 
 def read(client: HubSpot, ids: list[str], properties: list[str]) -> dict[str, dict[str, str | None]]:
-    request = BatchReadInputSimplePublicObjectId(inputs=[{"id": i} for i in ids], properties=properties,
-                                                 properties_with_history=[])
+    request = BatchReadInputSimplePublicObjectId(
+        inputs=[{"id": i} for i in ids], properties=properties, properties_with_history=[]
+    )
     return {row.id: row.properties for row in client.crm.contacts.batch_api.read(request).results}
 
 
@@ -77,7 +78,11 @@ def test_walk_sees_every_member_once_in_record_id_order(fake: HubSpotFake) -> No
 def test_list_name_and_limits(fake: HubSpotFake) -> None:
     client = client_for(fake)
     fetched = client.crm.lists.lists_api.get_by_id(TRIAL).list
-    assert (fetched.name, fetched.processing_type, fetched.object_type_id) == ("Trial users", "DYNAMIC", "0-1")
+    assert (fetched.name, fetched.processing_type, fetched.object_type_id) == (
+        "Trial users",
+        "DYNAMIC",
+        "0-1",
+    )
     assert fetched.size == fake.cohorts()[1]["members"]
     with pytest.raises(ApiException) as too_big:
         client.crm.lists.memberships_api.get_page(ALL, limit=251)
@@ -99,8 +104,9 @@ def test_batch_read_properties_and_207_for_unknown_ids(fake: HubSpotFake) -> Non
         assert "_slash_" in props["hs_timezone"]
         assert {"hs_object_id", "createdate", "lastmodifieddate"} <= set(props)
         assert "not_a_property" not in props
-    request = BatchReadInputSimplePublicObjectId(inputs=[{"id": ids[0]}, {"id": "42"}], properties=["email"],
-                                                 properties_with_history=[])
+    request = BatchReadInputSimplePublicObjectId(
+        inputs=[{"id": ids[0]}, {"id": "42"}], properties=["email"], properties_with_history=[]
+    )
     partial = client.crm.contacts.batch_api.read(request)
     assert [r.id for r in partial.results] == [ids[0]]
     assert partial.errors[0].category == "OBJECT_NOT_FOUND"
@@ -184,8 +190,11 @@ def test_member_without_email(fake: HubSpotFake) -> None:
     member = walk(client, TRIAL)[0]
     fake.set_email(member, None)
     assert read(client, [member], ["email"])[member]["email"] is None
-    search = PublicObjectSearchRequest(filter_groups=[{"filters": [
-        {"propertyName": "email", "operator": "NOT_HAS_PROPERTY"}]}], properties=["email"], limit=10)
+    search = PublicObjectSearchRequest(
+        filter_groups=[{"filters": [{"propertyName": "email", "operator": "NOT_HAS_PROPERTY"}]}],
+        properties=["email"],
+        limit=10,
+    )
     found = client.crm.contacts.search_api.do_search(search)
     assert (found.total, found.results[0].id) == (1, member)
 
@@ -197,8 +206,9 @@ def test_search_pages_through_matches(fake: HubSpotFake) -> None:
     seen: list[str] = []
     after = None
     while True:
-        page = client.crm.contacts.search_api.do_search(PublicObjectSearchRequest(
-            filter_groups=filters, properties=["plan"], limit=40, after=after))
+        page = client.crm.contacts.search_api.do_search(
+            PublicObjectSearchRequest(filter_groups=filters, properties=["plan"], limit=40, after=after)
+        )
         seen += [row.id for row in page.results]
         if page.paging is None:
             break
@@ -206,8 +216,11 @@ def test_search_pages_through_matches(fake: HubSpotFake) -> None:
     assert page.total == len(seen) == len(set(seen)) == len(trial)
     assert set(seen) == trial
     email = read(client, [seen[3]], ["email"])[seen[3]]["email"]
-    by_email = client.crm.contacts.search_api.do_search(PublicObjectSearchRequest(filter_groups=[
-        {"filters": [{"propertyName": "email", "operator": "EQ", "value": email.upper()}]}]))
+    by_email = client.crm.contacts.search_api.do_search(
+        PublicObjectSearchRequest(
+            filter_groups=[{"filters": [{"propertyName": "email", "operator": "EQ", "value": email.upper()}]}]
+        )
+    )
     assert [r.id for r in by_email.results] == [seen[3]]
     with pytest.raises(ContactsApiException) as too_many:
         client.crm.contacts.search_api.do_search(PublicObjectSearchRequest(limit=201))
@@ -217,15 +230,24 @@ def test_search_pages_through_matches(fake: HubSpotFake) -> None:
 def test_updates_and_property_validation(fake: HubSpotFake) -> None:
     client = client_for(fake)
     first, second = walk(client, ALL)[:2]
-    updated = client.crm.contacts.basic_api.update(first, SimplePublicObjectInput(properties={"plan": "enterprise"}))
+    updated = client.crm.contacts.basic_api.update(
+        first, SimplePublicObjectInput(properties={"plan": "enterprise"})
+    )
     assert updated.properties["plan"] == "enterprise" and fake.person(first).plan == "enterprise"
     with pytest.raises(ContactsApiException) as unknown:
-        client.crm.contacts.basic_api.update(first, SimplePublicObjectInput(properties={"research_theme": "x"}))
-    assert unknown.value.status == 400 and "PROPERTY_DOESNT_EXIST" in json.loads(unknown.value.body)["message"]
+        client.crm.contacts.basic_api.update(
+            first, SimplePublicObjectInput(properties={"research_theme": "x"})
+        )
+    assert (
+        unknown.value.status == 400 and "PROPERTY_DOESNT_EXIST" in json.loads(unknown.value.body)["message"]
+    )
     fake.define_field("research_theme")
-    batch = BatchInputSimplePublicObjectBatchInput(inputs=[
-        {"id": first, "properties": {"research_theme": "pricing"}},
-        {"id": second, "properties": {"research_theme": "onboarding", "firstname": "Renamed"}}])
+    batch = BatchInputSimplePublicObjectBatchInput(
+        inputs=[
+            {"id": first, "properties": {"research_theme": "pricing"}},
+            {"id": second, "properties": {"research_theme": "onboarding", "firstname": "Renamed"}},
+        ]
+    )
     result = client.crm.contacts.batch_api.update(batch)
     assert result.status == "COMPLETE"
     rows = read(client, [first, second], ["research_theme", "firstname"])
@@ -258,9 +280,15 @@ def test_same_seed_same_data_and_request_log(fake: HubSpotFake) -> None:
 
 def test_https_mode_works_through_the_sdk() -> None:
     with hubspot_fake.start(members=20, tls=True) as server:
-        assert server.base_url.startswith("https://") and server.credentials["ca_bundle"] == str(server.ca_path)
-        client = HubSpot(access_token=server.credentials["access_token"], host=server.base_url,
-                         ssl_ca_cert=server.credentials["ca_bundle"], retry=Retry(0))
+        assert server.base_url.startswith("https://") and server.credentials["ca_bundle"] == str(
+            server.ca_path
+        )
+        client = HubSpot(
+            access_token=server.credentials["access_token"],
+            host=server.base_url,
+            ssl_ca_cert=server.credentials["ca_bundle"],
+            retry=Retry(0),
+        )
         assert len(walk(client, ALL)) == 20
 
 

@@ -22,8 +22,13 @@ class Intercom:
         self.base_url = fake.credentials["base_url"]
         self.session = requests.Session()
         self.session.trust_env = False
-        self.session.headers.update({"Authorization": f"Bearer {token or fake.credentials['access_token']}",
-                                     "Accept": "application/json", "Intercom-Version": "2.11"})
+        self.session.headers.update(
+            {
+                "Authorization": f"Bearer {token or fake.credentials['access_token']}",
+                "Accept": "application/json",
+                "Intercom-Version": "2.11",
+            }
+        )
 
     def call(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         return self.session.request(method, self.base_url + path, timeout=10, **kwargs)
@@ -65,7 +70,8 @@ def test_describe_and_segments_with_counts(fake: IntercomFake) -> None:
     listed = Intercom(fake).call("GET", "/segments", params={"include_count": "true"}).json()
     assert listed["type"] == "segment.list"
     assert [(s["id"], s["name"], s["count"]) for s in listed["segments"]] == [
-        (c["source_ref"], c["name"], c["members"]) for c in described["cohorts"]]
+        (c["source_ref"], c["name"], c["members"]) for c in described["cohorts"]
+    ]
     assert "count" not in Intercom(fake).call("GET", "/segments").json()["segments"][0]
 
 
@@ -100,20 +106,36 @@ def test_query_string_cursor_is_ignored_like_intercom(fake: IntercomFake) -> Non
 
 def test_nested_filters_and_limits(fake: IntercomFake) -> None:
     client = Intercom(fake)
-    trial_in_segment = {"operator": "AND", "value": [
-        segment_query(segment(fake, 2)),
-        {"operator": "OR", "value": [{"field": "custom_attributes.plan", "operator": "=", "value": "trial"},
-                                     {"field": "custom_attributes.plan", "operator": "=", "value": "pro"}]}]}
+    trial_in_segment = {
+        "operator": "AND",
+        "value": [
+            segment_query(segment(fake, 2)),
+            {
+                "operator": "OR",
+                "value": [
+                    {"field": "custom_attributes.plan", "operator": "=", "value": "trial"},
+                    {"field": "custom_attributes.plan", "operator": "=", "value": "pro"},
+                ],
+            },
+        ],
+    }
     found = [c for page in client.search(trial_in_segment) for c in page["data"]]
     in_segment = [c for page in client.search(segment_query(segment(fake, 2))) for c in page["data"]]
     assert found and [c for c in in_segment if c["custom_attributes"]["plan"] in ("trial", "pro")] == found
     email = in_segment[0]["email"]
     by_email = next(client.search({"field": "email", "operator": "=", "value": email.upper()}))
     assert [c["id"] for c in by_email["data"]] == [in_segment[0]["id"]]
-    too_deep = {"operator": "AND", "value": [{"operator": "OR", "value": [
-        {"operator": "AND", "value": [segment_query(segment(fake, 0))]}]}]}
-    for body in ({"query": too_deep}, {"query": segment_query(segment(fake, 0)), "pagination": {"per_page": 151}},
-                 {"query": {"field": "favourite_colour", "operator": "=", "value": "red"}}):
+    too_deep = {
+        "operator": "AND",
+        "value": [
+            {"operator": "OR", "value": [{"operator": "AND", "value": [segment_query(segment(fake, 0))]}]}
+        ],
+    }
+    for body in (
+        {"query": too_deep},
+        {"query": segment_query(segment(fake, 0)), "pagination": {"per_page": 151}},
+        {"query": {"field": "favourite_colour", "operator": "=", "value": "red"}},
+    ):
         response = client.call("POST", "/contacts/search", json=body)
         assert response.status_code == 400
         assert response.json()["errors"][0]["code"] == "parameter_invalid"
@@ -169,8 +191,14 @@ def test_membership_changes_and_missing_email(fake: IntercomFake) -> None:
     assert newcomer == after[-1] and before[0] not in after and len(after) == len(set(after)) == len(before)
     nameless = client.call("GET", f"/contacts/{before[1]}").json()
     assert nameless["email"] is None and nameless["email_domain"] is None
-    missing = next(client.search({"operator": "AND", "value": [segment_query(target),
-                                                               {"field": "email", "operator": "=", "value": None}]}))
+    missing = next(
+        client.search(
+            {
+                "operator": "AND",
+                "value": [segment_query(target), {"field": "email", "operator": "=", "value": None}],
+            }
+        )
+    )
     assert [c["id"] for c in missing["data"]] == [before[1]]
     segments = client.call("GET", f"/contacts/{newcomer}/segments").json()["data"]
     assert [s["id"] for s in segments] == [target]
@@ -187,7 +215,9 @@ def test_cursor_stays_exact_while_members_join_mid_walk(fake: IntercomFake) -> N
 
 def test_tags_and_contact_updates(fake: IntercomFake) -> None:
     client = Intercom(fake)
-    first, second = (c["id"] for c in next(client.search(segment_query(segment(fake, 0)), per_page=2))["data"])
+    first, second = (
+        c["id"] for c in next(client.search(segment_query(segment(fake, 0)), per_page=2))["data"]
+    )
     tag = client.call("POST", "/tags", json={"name": "interviewed"}).json()
     assert tag["type"] == "tag" and client.call("POST", "/tags", json={"name": "interviewed"}).json() == tag
     assert client.call("POST", f"/contacts/{first}/tags", json={"id": tag["id"]}).json() == tag
@@ -201,8 +231,14 @@ def test_tags_and_contact_updates(fake: IntercomFake) -> None:
     rejected = client.call("PUT", f"/contacts/{second}", json={"custom_attributes": {"research_theme": "x"}})
     assert rejected.status_code == 400
     fake.define_field("research_theme")
-    updated = client.call("PUT", f"/contacts/{second}", json={
-        "name": "Renamed Person", "custom_attributes": {"plan": "enterprise", "research_theme": "pricing"}}).json()
+    updated = client.call(
+        "PUT",
+        f"/contacts/{second}",
+        json={
+            "name": "Renamed Person",
+            "custom_attributes": {"plan": "enterprise", "research_theme": "pricing"},
+        },
+    ).json()
     assert updated["name"] == "Renamed Person"
     assert updated["custom_attributes"]["plan"] == "enterprise" == fake.person(second).plan
     assert updated["custom_attributes"]["research_theme"] == "pricing"

@@ -34,8 +34,12 @@ def client_for(fake: SalesforceFake, token: str | None = None) -> Salesforce:
     session = requests.Session()
     session.verify = fake.credentials["ca_bundle"]
     session.trust_env = False
-    return Salesforce(instance_url=fake.credentials["base_url"], session_id=token or fake.credentials["access_token"],
-                      version="59.0", session=session)
+    return Salesforce(
+        instance_url=fake.credentials["base_url"],
+        session_id=token or fake.credentials["access_token"],
+        version="59.0",
+        session=session,
+    )
 
 
 def campaign(fake: SalesforceFake, position: int) -> str:
@@ -68,7 +72,11 @@ def test_credentials_and_cohorts_for_the_cli(fake: SalesforceFake) -> None:
     described = json.loads(json.dumps(fake.describe()))
     assert described["base_url"].startswith("https://127.0.0.1:")
     assert set(described["credentials"]) == {"base_url", "access_token", "ca_bundle"}
-    assert described["cohorts"][0] == {"source_ref": campaign(fake, 0), "name": "All customers", "members": 2300}
+    assert described["cohorts"][0] == {
+        "source_ref": campaign(fake, 0),
+        "name": "All customers",
+        "members": 2300,
+    }
     assert all(parse_id(c["source_ref"], "701") for c in described["cohorts"])
 
 
@@ -82,11 +90,15 @@ def test_query_walk_sees_every_campaign_member_once(fake: SalesforceFake) -> Non
     assert first["attributes"]["type"] == "CampaignMember"
     assert first["LeadId"] is None and first["Contact"]["attributes"]["type"] == "Contact"
     assert first["Contact"]["Email"].endswith("@example.com")
-    small, small_batches = walk(sf, members_query(campaign(fake, 2)),
-                                headers={"Sforce-Query-Options": "batchSize=200"})
+    small, small_batches = walk(
+        sf, members_query(campaign(fake, 2)), headers={"Sforce-Query-Options": "batchSize=200"}
+    )
     assert len(small) == fake.cohorts()[2]["members"] and small_batches == -(-len(small) // 200)
     assert sf.query(where("SELECT COUNT() FROM CampaignMember", "CampaignId", campaign(fake, 1))) == {
-        "totalSize": fake.cohorts()[1]["members"], "done": True, "records": []}
+        "totalSize": fake.cohorts()[1]["members"],
+        "done": True,
+        "records": [],
+    }
 
 
 def test_campaign_name_and_contact_records(fake: SalesforceFake) -> None:
@@ -105,7 +117,9 @@ def test_bad_session_is_invalid_session_id(fake: SalesforceFake) -> None:
     with pytest.raises(SalesforceExpiredSession) as caught:
         client_for(fake, "00Dwrong!AQ").query("SELECT Id FROM Contact LIMIT 1")
     assert caught.value.status == 401
-    assert caught.value.content == [{"message": "Session expired or invalid", "errorCode": "INVALID_SESSION_ID"}]
+    assert caught.value.content == [
+        {"message": "Session expired or invalid", "errorCode": "INVALID_SESSION_ID"}
+    ]
 
 
 def test_limits_are_403_request_limit_exceeded_with_usage_header(fake: SalesforceFake) -> None:
@@ -117,7 +131,9 @@ def test_limits_are_403_request_limit_exceeded_with_usage_header(fake: Salesforc
     with pytest.raises(SalesforceRefusedRequest) as caught:
         sf.query("SELECT Id FROM Contact LIMIT 1")
     assert caught.value.status == 403
-    assert caught.value.content == [{"message": "TotalRequests Limit exceeded.", "errorCode": "REQUEST_LIMIT_EXCEEDED"}]
+    assert caught.value.content == [
+        {"message": "TotalRequests Limit exceeded.", "errorCode": "REQUEST_LIMIT_EXCEEDED"}
+    ]
     fake.reset_faults()
     fake.inject_fault(429)
     with pytest.raises(SalesforceRefusedRequest) as injected:
@@ -154,7 +170,9 @@ def test_added_and_removed_members_and_missing_email(fake: SalesforceFake) -> No
     assert newcomer in by_contact and before[0] not in by_contact
     assert by_contact[newcomer]["Contact"] == {
         "attributes": {"type": "Contact", "url": f"/services/data/v59.0/sobjects/Contact/{newcomer}"},
-        "Email": None, "FirstName": "Nova"}
+        "Email": None,
+        "FirstName": "Nova",
+    }
     assert by_contact[before[1]]["Contact"]["Email"] is None
     with_email = walk(sf, members_query(target) + " AND Contact.Email != null")[0]
     assert {r["ContactId"] for r in with_email} == set(by_contact) - {newcomer, before[1]}
@@ -162,11 +180,13 @@ def test_added_and_removed_members_and_missing_email(fake: SalesforceFake) -> No
 
 def test_strict_soql_subset(fake: SalesforceFake) -> None:
     sf = client_for(fake)
-    for soql, code in (("SELECT Id FRM Contact", "MALFORMED_QUERY"),
-                       ("SELECT Id FROM Contact WHERE Email LIKE 'a%'", "MALFORMED_QUERY"),
-                       ("SELECT Id FROM Contact WHERE", "MALFORMED_QUERY"),
-                       ("SELECT Shoe_Size__c FROM Contact", "INVALID_FIELD"),
-                       ("SELECT Id FROM Opportunity", "INVALID_TYPE")):
+    for soql, code in (
+        ("SELECT Id FRM Contact", "MALFORMED_QUERY"),
+        ("SELECT Id FROM Contact WHERE Email LIKE 'a%'", "MALFORMED_QUERY"),
+        ("SELECT Id FROM Contact WHERE", "MALFORMED_QUERY"),
+        ("SELECT Shoe_Size__c FROM Contact", "INVALID_FIELD"),
+        ("SELECT Id FROM Opportunity", "INVALID_TYPE"),
+    ):
         with pytest.raises(SalesforceMalformedRequest) as caught:
             sf.query(soql)
         assert caught.value.content[0]["errorCode"] == code, soql
@@ -186,14 +206,21 @@ def test_updates_single_and_collection(fake: SalesforceFake) -> None:
         sf.Contact.update(first, {"Research_Theme__c": "pricing"})
     assert unknown.value.content[0]["errorCode"] == "INVALID_FIELD"
     fake.define_field("Research_Theme__c")
-    body = {"allOrNone": False, "records": [
-        {"attributes": {"type": "Contact"}, "id": first, "Research_Theme__c": "pricing"},
-        {"attributes": {"type": "Contact"}, "id": "003Dn9999999999IAA", "Research_Theme__c": "x"},
-        {"attributes": {"type": "Contact"}, "id": second, "Name": "Read Only"}]}
+    body = {
+        "allOrNone": False,
+        "records": [
+            {"attributes": {"type": "Contact"}, "id": first, "Research_Theme__c": "pricing"},
+            {"attributes": {"type": "Contact"}, "id": "003Dn9999999999IAA", "Research_Theme__c": "x"},
+            {"attributes": {"type": "Contact"}, "id": second, "Name": "Read Only"},
+        ],
+    }
     results = sf.restful("composite/sobjects", method="PATCH", json=body)
     assert [r["success"] for r in results] == [True, False, False]
     assert results[0]["id"] == first
-    assert [r["errors"][0]["statusCode"] for r in results[1:]] == ["ENTITY_IS_DELETED", "INVALID_FIELD_FOR_INSERT_UPDATE"]
+    assert [r["errors"][0]["statusCode"] for r in results[1:]] == [
+        "ENTITY_IS_DELETED",
+        "INVALID_FIELD_FOR_INSERT_UPDATE",
+    ]
     assert sf.Contact.get(first)["Research_Theme__c"] == "pricing"
     body["allOrNone"] = True
     body["records"][0]["Research_Theme__c"] = "rolled back"
