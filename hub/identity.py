@@ -163,6 +163,10 @@ def merge(session: Session, survivor_id: int, merged_id: int, reason: dict[str, 
     survivor.traits = {**older.traits, **newer.traits}
     survivor.updated_at = utcnow()
     session.add(ProfileMerge(survivor_id=survivor_id, merged_profile_id=merged_id, reason=reason))
+    # earlier merges into the profile now going away would vanish with it (ON DELETE CASCADE)
+    session.execute(
+        sa.update(ProfileMerge).where(ProfileMerge.survivor_id == merged_id).values(survivor_id=survivor_id)
+    )
     session.flush()
     session.execute(sa.delete(Profile).where(Profile.id == merged_id))
     session.expunge(merged)
