@@ -67,7 +67,8 @@ def store_events(session: Session, connection_id: int, events: Sequence[JourneyE
     now = utcnow()
     for event, profile_id in resolved:
         profile_id = resolver.current(profile_id)
-        traits.setdefault(profile_id, {}).update(event.traits)
+        # None means "not known to this source": it must not erase an earlier event's value
+        traits.setdefault(profile_id, {}).update({k: v for k, v in event.traits.items() if v is not None})
         rows.append(
             {
                 "connection_id": connection_id,
