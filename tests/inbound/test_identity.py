@@ -1,0 +1,188 @@
+"""Identity resolution: every key a system knows a person by leads to one profile, and merges leave a trail."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+
+from hub.api.profiles import current_profile_id
+from hub.db import db
+from hub.identity import KINDS, MAX_VALUE_LEN, keys_of
+from hub.ingest import JourneyEvent, Stored, ingest
+from hub.models import Event, Identity, Profile, ProfileMerge
+from tests.inbound.support import add_connection
+
+SEQUENCE = itertools.count()
+ALL_KINDS = {
+    "email": "Ada@Example.COM",
+    "user_id": "u-1",
+    "anonymous_id": "anon-1",
+    "hubspot_contact": "501",
+    "intercom_contact": "6500aa",
+    "salesforce_contact": "0035e00000AbCdE",
+    "salesforce_lead": "00Q5e00000XyZ12",
+    "mixpanel_distinct_id": "$device:18f3",
+    "amplitude_user_id": "amp-1",
+}
+
+
+def event(
+    identities: dict[str, Any], traits: dict[str, Any] | None = None, name: str = "seen"
+) -> JourneyEvent:
+    return JourneyEvent(
+        external_id=f"e-{next(SEQUENCE)}",
+        name=name,
+        identities=identities,
+        occurred_at=datetime.now(UTC),
+        traits=traits or {},
+    )
+
+
+def send(app: Flask, *events: JourneyEvent) -> Stored:
+    connection_id, _ = add_connection(app, "tracking", f"c-{next(SEQUENCE)}")
+    with app.app_context():
+        return ingest(db.session, connection_id, list(events))
+
+
+def profile_keys(app: Flask) -> dict[int, set[tuple[str, str]]]:
+    with app.app_context():
+        found: dict[int, set[tuple[str, str]]] = {}
+        for kind, value, owner in db.session.execute(
+            sa.select(Identity.kind, Identity.value, Identity.profile_id)
+        ):
+            found.setdefault(owner, set()).add((kind, value))
+        return found
+
+
+def test_the_covered_kinds_are_all_known() -> None:
+    assert set(ALL_KINDS) == KINDS
+
+
+def test_every_kind_finds_its_profile_again(app: Flask) -> None:
+    firsts = {kind: send(app, event({kind: value})).profile_ids[0] for kind, value in ALL_KINDS.items()}
+    assert len(set(firsts.values())) == len(KINDS)
+    for kind, value in ALL_KINDS.items():
+        again = f"  {value.lower()} " if kind == "email" else value
+        assert send(app, event({kind: again})).profile_ids == [firsts[kind]], kind
+    assert send(app, event({"user_id": "U-1"})).profile_ids[0] not in firsts.values()  # ids keep their case
+
+
+def test_one_person_known_to_every_system_is_one_profile(app: Flask) -> None:
+    send(app, event({"hubspot_contact": "501", "email": "ada@example.com"}))
+    send(app, event({"salesforce_contact": "0035e00000AbCdE", "email": "ADA@example.com"}))
+    send(
+        app,
+        event(
+            {
+                "salesforce_lead": "00Q5e00000XyZ12",
+                "mixpanel_distinct_id": "$device:18f3",
+                "email": "ada@example.com",
+            }
+        ),
+    )
+    send(app, event({"amplitude_user_id": "amp-1", "mixpanel_distinct_id": "$device:18f3"}))
+    send(
+        app,
+        event(
+            {
+                "intercom_contact": "6500aa",
+                "user_id": "u-1",
+                "anonymous_id": "anon-1",
+                "amplitude_user_id": "amp-1",
+            }
+        ),
+    )
+    (keys,) = profile_keys(app).values()
+    assert keys == {(k, v.lower() if k == "email" else v) for k, v in ALL_KINDS.items()}
+
+
+def test_an_event_naming_two_profiles_merges_them_into_the_older(app: Flask) -> None:
+    older = send(app, event({"user_id": "u-7"}, {"plan": "trial", "country": "FR"})).profile_ids[0]
+    younger = send(app, event({"email": "bo@example.com"}, {"plan": "pro", "segment": "smb"})).profile_ids[0]
+    assert older < younger
+    stored = send(app, event({"user_id": "u-7", "email": "bo@example.com"}, {"timezone": "Europe/Paris"}))
+    assert stored.profile_ids == [older]
+    with app.app_context():
+        assert set(db.session.scalars(sa.select(Event.profile_id))) == {older}
+        assert db.session.get(Profile, younger) is None
+        survivor = db.session.get(Profile, older)
+        assert survivor is not None
+        assert survivor.traits == {
+            "plan": "pro",
+            "country": "FR",
+            "segment": "smb",
+            "timezone": "Europe/Paris",
+        }
+        merge = db.session.scalars(sa.select(ProfileMerge)).one()
+        assert (merge.survivor_id, merge.merged_profile_id) == (older, younger)
+        assert merge.reason == {"keys": [["email", "bo@example.com"], ["user_id", "u-7"]]}
+    assert profile_keys(app) == {older: {("user_id", "u-7"), ("email", "bo@example.com")}}
+
+
+def test_merges_inside_one_batch_put_every_event_on_the_survivor(app: Flask) -> None:
+    stored = send(
+        app,
+        event({"email": "cy@example.com"}, {"plan": "a"}),
+        event({"user_id": "u-9"}, {"seats": 3}),
+        event({"anonymous_id": "anon-9"}),
+        event({"user_id": "u-9", "email": "cy@example.com", "anonymous_id": "anon-9"}, {"plan": "b"}),
+    )
+    assert len(stored.event_ids) == 4
+    with app.app_context():
+        (owner,) = set(db.session.scalars(sa.select(Event.profile_id)))
+        profile = db.session.get(Profile, owner)
+        assert profile is not None and profile.traits == {"plan": "b", "seats": 3}
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(ProfileMerge)) == 2
+    assert len(profile_keys(app)[owner]) == 3
+
+
+def test_a_merged_profile_leads_to_its_final_survivor_after_chained_merges(app: Flask) -> None:
+    first = send(app, event({"user_id": "a"})).profile_ids[0]
+    second = send(app, event({"user_id": "b"})).profile_ids[0]
+    third = send(app, event({"user_id": "c"})).profile_ids[0]
+    send(app, event({"user_id": "b", "anonymous_id": "x"}), event({"user_id": "c", "anonymous_id": "x"}))
+    send(app, event({"user_id": "a", "anonymous_id": "x"}))
+    with app.app_context():
+        assert [current_profile_id(p) for p in (first, second, third)] == [first, first, first]
+        trail = {m.merged_profile_id: m.survivor_id for m in db.session.scalars(sa.select(ProfileMerge))}
+        assert trail == {third: first, second: first}
+
+
+def test_duplicate_ids_in_one_batch_and_traits_set_to_none(app: Flask) -> None:
+    first = event({"user_id": "d-1"}, {"plan": "pro", "country": "NL"})
+    stored = send(app, first, first, event({"user_id": "d-1"}, {"plan": None, "country": "BE"}))
+    assert (len(stored.event_ids), stored.duplicates) == (2, 1)
+    with app.app_context():
+        profile = db.session.scalars(sa.select(Profile)).one()
+        assert profile.traits == {"plan": "pro", "country": "BE"}
+
+
+@pytest.mark.parametrize(
+    ("identities", "message"),
+    [
+        ({}, "at least one identity"),
+        ({"email": "   ", "user_id": None}, "at least one identity"),
+        ({"shoe_size": "44"}, "unknown identity kind"),
+        ({"user_id": "x" * (MAX_VALUE_LEN + 1)}, "longer than"),
+    ],
+)
+def test_unusable_identities_are_refused_before_anything_is_written(
+    app: Flask, identities: dict[str, Any], message: str
+) -> None:
+    connection_id, _ = add_connection(app, "tracking")
+    with app.app_context(), pytest.raises(ValueError, match=message):
+        ingest(db.session, connection_id, [event({"user_id": "ok"}), event(identities)])
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Profile)) == 0
+
+
+def test_keys_are_normalised_once() -> None:
+    assert keys_of({"email": " A@B.io ", "user_id": 42, "anonymous_id": ""}) == [
+        ("email", "a@b.io"),
+        ("user_id", "42"),
+    ]
