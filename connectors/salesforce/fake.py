@@ -5,7 +5,9 @@ Always HTTPS: simple-salesforce builds ``https://`` URLs itself, so clients pass
 point at Contacts (LeadId is null). Only a small, strict SOQL subset is understood; the rest
 answers ``MALFORMED_QUERY`` rather than guessing. Rate limiting follows Salesforce: past the
 allocation the answer is **403** ``REQUEST_LIMIT_EXCEEDED``, so ``inject_fault(429)`` and
-``rate_limit()`` produce that 403 form, never a 429.
+``rate_limit()`` produce that 403 form, never a 429. Query cursors are snapshots taken at
+query time; only the ten newest stay open (older ones answer ``INVALID_QUERY_LOCATOR``), and
+``Sforce-Query-Options: batchSize=N`` (200-2000) is honoured.
 """
 
 from __future__ import annotations
@@ -383,9 +385,7 @@ class SalesforceFake(FakeServer):
             "done": offset + size >= len(cursor.keys),
             "records": [self.record(cursor.query, key, version) for key in chunk],
         }
-        if body["done"]:
-            self._cursors.pop(locator)
-        else:
+        if not body["done"]:  # finished cursors stay until evicted, so a lost last page can be re-read
             body["nextRecordsUrl"] = f"/services/data/v{version}/{kind}/{locator}-{offset + size}"
         return json_response(body)
 

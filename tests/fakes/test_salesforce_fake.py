@@ -156,6 +156,9 @@ def test_injected_server_errors_then_recovery_mid_walk(fake: SalesforceFake) -> 
     assert unavailable.value.status == 503
     rest = sf.query_more(first["nextRecordsUrl"], identifier_is_url=True)  # the cursor survives the errors
     assert rest["done"] and len(first["records"]) + len(rest["records"]) == 2300
+    assert (
+        sf.query_more(first["nextRecordsUrl"], identifier_is_url=True) == rest
+    )  # a lost page can be re-read
 
 
 def test_added_and_removed_members_and_missing_email(fake: SalesforceFake) -> None:
