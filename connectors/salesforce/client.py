@@ -1,0 +1,88 @@
+"""`simple-salesforce` pointed at the connection's instance, each call run under hub.outbound.
+
+simple-salesforce always speaks https to the instance it is given, so a private CA (a test
+or on-premises proxy) comes in through `ca_bundle`, passed as `verify` on every request:
+requests lets REQUESTS_CA_BUNDLE in the environment override a session's own `verify`.
+Salesforce has no 429: an exhausted API allocation is a 403 REQUEST_LIMIT_EXCEEDED, which
+is a wait, not a credentials problem, so the shared table is corrected for it here.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import requests
+from simple_salesforce import Salesforce
+
+from connectors.base import CheckResult
+from hub.http_errors import RATE_LIMITED, ErrorResolution, HttpError, classify_exception
+from hub.outbound import outbound
+
+TIMEOUT = (5.0, 60.0)
+MIN_BATCH, MAX_BATCH = 200, 2000
+
+
+def classify(exc: BaseException) -> ErrorResolution | None:
+    if getattr(exc, "status", None) == 403 and "REQUEST_LIMIT_EXCEEDED" in _error_codes(exc):
+        return RATE_LIMITED
+    return classify_exception(exc)
+
+
+def _error_codes(exc: BaseException) -> set[str]:
+    try:
+        body = json.loads(getattr(exc, "content", None) or b"null")
+    except ValueError:
+        return set()
+    items = body if isinstance(body, list) else [body]
+    return {str(item.get("errorCode")) for item in items if isinstance(item, dict)}
+
+
+class SalesforceClient:
+    def __init__(self, config: dict[str, Any]) -> None:
+        self.base_url = str(config["base_url"]).rstrip("/")
+        self.token = str(config.get("access_token") or "")
+        self.scope = outbound()
+        session = requests.Session()
+        session.verify = str(config["ca_bundle"]) if config.get("ca_bundle") else True
+        self.request_options: dict[str, Any] = {"timeout": TIMEOUT, "verify": session.verify}
+        self.sdk = Salesforce(
+            instance_url=self.base_url,
+            session_id=self.token,
+            version=str(config.get("api_version") or "59.0"),
+            session=session,
+        )
+
+    def _call(self, what: str, fn: Callable[[], Any]) -> dict[str, Any]:
+        self.scope.check(self.base_url)
+        result = self.scope.call(fn, classify, what=f"Salesforce {what}", secrets=[self.token])
+        if result is None:
+            raise RuntimeError(f"Salesforce {what} answered nothing")
+        return dict(result)
+
+    def query_pages(self, soql: str, batch_size: int = MAX_BATCH) -> Iterator[list[dict[str, Any]]]:
+        """Records batch by batch, following nextRecordsUrl until Salesforce says done."""
+        size = max(MIN_BATCH, min(batch_size, MAX_BATCH))
+        options = {"headers": {"Sforce-Query-Options": f"batchSize={size}"}, **self.request_options}
+        result = self._call("query", lambda: self.sdk.query(soql, **options))
+        while True:
+            yield list(result.get("records") or [])
+            following = result.get("nextRecordsUrl")
+            if result.get("done", True) or not following:
+                return
+            result = self._call(
+                "query more",
+                lambda url=following: self.sdk.query_more(url, identifier_is_url=True, **options),
+            )
+
+    def check(self) -> CheckResult:
+        try:
+            result = self._call(
+                "query", lambda: self.sdk.query("SELECT COUNT() FROM Campaign", **self.request_options)
+            )
+        except HttpError as exc:
+            return CheckResult(ok=False, message=exc.provider_message or str(exc))
+        return CheckResult(
+            ok=True, message=f"connected to Salesforce; {result.get('totalSize', 0)} campaigns visible"
+        )
