@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from connectors.base import Capability, ConfigField, Connector, ConnectorSpec
+from typing import Any
+
+from connectors.base import Capability, CheckResult, ConfigField, Connector, ConnectorSpec
+from connectors.intercom.client import MAX_PER_PAGE, IntercomClient
+from connectors.intercom.source import IntercomSource
 from connectors.intercom.webhook import IntercomWebhook
 
 
@@ -19,10 +23,15 @@ class IntercomConnector(Connector):
                 secret=True,
                 help="verifies webhook signatures",
             ),
+            ConfigField(name="page_size", label="Contacts per request", default=MAX_PER_PAGE, help="at most 150"),
         ),
-        capabilities=frozenset({Capability.WEBHOOK}),
+        capabilities=frozenset({Capability.WEBHOOK, Capability.SOURCE}),
     )
     webhook = IntercomWebhook()
+    source = IntercomSource()
+
+    def test_connection(self, config: dict[str, Any]) -> CheckResult:
+        return IntercomClient(config).check()
 
 
 CONNECTOR = IntercomConnector()

@@ -1,0 +1,59 @@
+"""Intercom's REST API through the shared HttpClient (there is no official Python SDK we trust).
+
+Search is the one way to list a segment's contacts; its cursor travels in the request body
+(`pagination.starting_after`), since Intercom ignores one in the query string and answers
+page one again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from connectors.base import CheckResult
+from hub.http import HttpClient
+from hub.http_errors import HttpError
+from hub.outbound import outbound
+
+API_VERSION = "2.11"
+MAX_PER_PAGE = 150
+
+
+class IntercomClient:
+    def __init__(self, config: dict[str, Any]) -> None:
+        token = str(config.get("access_token") or "")
+        headers = {
+            "Authorization": f"Bearer {token}",
+            "Accept": "application/json",
+            "Intercom-Version": API_VERSION,
+        }
+        self.http: HttpClient = outbound().client(str(config["base_url"]), headers=headers)
+
+    def search_pages(self, query: dict[str, Any], per_page: int) -> Iterator[list[dict[str, Any]]]:
+        """Contacts matching `query`, oldest first, one page at a time."""
+        pagination: dict[str, Any] = {"per_page": max(1, min(per_page, MAX_PER_PAGE))}
+        body = {
+            "query": query,
+            "pagination": pagination,
+            "sort": {"field": "created_at", "order": "ascending"},
+        }
+        while True:
+            page = self.http.request("POST", "/contacts/search", json=body).json()
+            yield list(page.get("data") or [])
+            following = ((page.get("pages") or {}).get("next") or {}).get("starting_after")
+            if not following:
+                return
+            pagination["starting_after"] = following
+
+    def segments(self) -> list[dict[str, Any]]:
+        answer = self.http.request("GET", "/segments", params={"include_count": "true"}).json()
+        return list(answer.get("segments") or [])
+
+    def check(self) -> CheckResult:
+        try:
+            found = self.segments()
+        except HttpError as exc:
+            return CheckResult(ok=False, message=exc.provider_message or str(exc))
+        finally:
+            self.http.close()
+        return CheckResult(ok=True, message=f"connected to Intercom; {len(found)} segments visible")
