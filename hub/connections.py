@@ -8,6 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from connectors.base import CheckResult
 from connectors.registry import get_connector
 from hub.db import db
 from hub.models import Connection
@@ -63,9 +64,19 @@ def settings(connection: Connection) -> dict[str, Any]:
 
 
 def update_settings(connection: Connection, values: dict[str, Any]) -> None:
+    """New settings are how a person fixes a connection, so one parked by its provider resumes."""
     merged = {**settings(connection), **values}
     config = get_connector(connection.connector).prepare_config(merged)
     connection.config_encrypted = vault().seal(config)
+    connection.status, connection.last_error = "ok", None
+
+
+def check_connection(connection: Connection) -> CheckResult:
+    """Asks the provider; a passing check also resumes a connection parked for rejected credentials."""
+    result = get_connector(connection.connector).test_connection(settings(connection))
+    if result.ok:
+        connection.status, connection.last_error = "ok", None
+    return result
 
 
 def public_view(connection: Connection) -> dict[str, Any]:

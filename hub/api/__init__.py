@@ -12,7 +12,7 @@ api.before_request(require_token)
 
 
 def init_app(app: Flask) -> None:
-    from hub.api import connections, events, profiles, runs  # noqa: F401 - registers the routes on `api`
+    from hub.api import cohorts, connections, events, profiles, runs  # noqa: F401 - registers the routes on `api`
 
     app.register_blueprint(api)
     spec.register(app)

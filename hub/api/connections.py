@@ -11,12 +11,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from spectree import Response
 from sqlalchemy.exc import IntegrityError
 
-from connectors.base import ConfigProblem
+from connectors.base import CheckResult, ConfigProblem
 from connectors.registry import UnknownConnector
 from hub.api import api
 from hub.api.pagination import PageQuery, page
 from hub.api.spec import spec
-from hub.connections import create_connection, public_view
+from hub.connections import check_connection, create_connection, public_view
 from hub.db import db
 from hub.errors import ApiError
 from hub.models import Connection
@@ -85,3 +85,15 @@ def add_connection() -> tuple[dict[str, Any], int]:
         raise ApiError(400, "invalid_settings", f"invalid settings: {exc}", details) from None
     db.session.commit()
     return public_view(connection), 201
+
+
+@api.post("/connections/<int:connection_id>/test")
+@spec.validate(resp=Response(HTTP_200=CheckResult), tags=["connections"])
+def test_connection(connection_id: int) -> dict[str, Any]:
+    """Asks the provider now; when it accepts, a connection that needed attention is resumed."""
+    connection = db.session.get(Connection, connection_id)
+    if connection is None:
+        raise ApiError(404, "not_found", f"no connection {connection_id}")
+    result = check_connection(connection)
+    db.session.commit()
+    return result.model_dump()

@@ -29,15 +29,18 @@ class CohortProblem(ValueError):
 
 
 def job_id(cohort_id: int) -> str:
-    """One id per cohort: RQ refuses a second live job with it, so a cohort is queued at most once."""
-    return f"cohort-sync:{cohort_id}"
+    """One id per cohort: RQ refuses a second live job with it, so a cohort is queued at most once.
+
+    RQ allows only letters, digits, `_` and `-` in job ids, hence no `cohort-sync:<id>`.
+    """
+    return f"cohort-sync-{cohort_id}"
 
 
 def create_cohort(connection_id: int, source_ref: str, name: str, interval_minutes: int = 15) -> Cohort:
     """Due at once, so the next scheduler tick pulls the first membership."""
     connection = db.session.get(Connection, connection_id)
     if connection is None:
-        raise CohortProblem("not_found", f"no connection {connection_id}", "connection_id")
+        raise CohortProblem("unknown_connection", f"no connection {connection_id}", "connection_id")
     connector = get_connector(connection.connector)
     if Capability.SOURCE not in connector.spec.capabilities or connector.source is None:
         raise CohortProblem(

@@ -38,6 +38,14 @@ class NotSyncable(Exception):
     """The cohort is gone, or a person must fix it or its connection before it syncs again."""
 
 
+class SyncFailed(Exception):
+    """The run is recorded as failed and the membership unchanged; the job queue retries the sync."""
+
+    def __init__(self, outcome: Outcome) -> None:
+        super().__init__(f"cohort sync run {outcome.run_id} failed: {outcome.error}")
+        self.outcome = outcome
+
+
 class AlreadySyncing(Exception):
     def __init__(self, cohort_id: int, run_id: int | None) -> None:
         super().__init__(f"cohort {cohort_id} is already syncing (run {run_id})")
@@ -53,7 +61,7 @@ class Outcome:
 
 
 def run_sync(cohort_id: int) -> Outcome:
-    """Raises NotSyncable, AlreadySyncing, or the provider's transient failure (to be retried)."""
+    """Raises NotSyncable, AlreadySyncing, or SyncFailed for a failure worth retrying."""
     with Session(db.engine, expire_on_commit=False) as session:
         target = _target(session, cohort_id)
         token, run = _start(session, target)
@@ -65,7 +73,7 @@ def run_sync(cohort_id: int) -> Outcome:
             _fail(session, target, run.id, token, figures, retry, exc)
         except Exception as exc:
             _fail(session, target, run.id, token, figures, retry, exc)
-            raise
+            raise SyncFailed(_outcome(session, run.id)) from exc
         return _outcome(session, run.id)
 
 
@@ -109,7 +117,9 @@ def _start(session: Session, target: Target) -> tuple[str, Run]:
     return token, run
 
 
-def _fetch(session: Session, target: Target, run: Run, token: str, figures: runs.Figures, retry: RetryStats) -> None:
+def _fetch(
+    session: Session, target: Target, run: Run, token: str, figures: runs.Figures, retry: RetryStats
+) -> None:
     """Each page commits with the run's figures, so GET /runs/<id> shows the sync moving."""
     connection = session.get(Connection, target.connection_id)
     assert connection is not None  # noqa: S101 - cascades delete cohorts with their connection
@@ -127,7 +137,9 @@ def _fetch(session: Session, target: Target, run: Run, token: str, figures: runs
             session.commit()
 
 
-def _diff(session: Session, target: Target, run_id: int, token: str, figures: runs.Figures, retry: RetryStats) -> None:
+def _diff(
+    session: Session, target: Target, run_id: int, token: str, figures: runs.Figures, retry: RetryStats
+) -> None:
     """All or nothing; a concurrent identity claim or SQLite's writer lock redoes the whole diff."""
     for attempt in range(1, DIFF_ATTEMPTS + 1):
         try:
@@ -149,8 +161,15 @@ def _diff(session: Session, target: Target, run_id: int, token: str, figures: ru
             log.info("cohort %s diff retry %d after %s", target.cohort_id, attempt, type(exc.orig).__name__)
 
 
-def _fail(session: Session, target: Target, run_id: int, token: str, figures: runs.Figures, retry: RetryStats,
-          exc: Exception) -> None:
+def _fail(
+    session: Session,
+    target: Target,
+    run_id: int,
+    token: str,
+    figures: runs.Figures,
+    retry: RetryStats,
+    exc: Exception,
+) -> None:
     """Staging is dropped and the membership untouched; rejected credentials also park the connection."""
     session.rollback()
     message = getattr(exc, "provider_message", None) or str(exc) or type(exc).__name__
@@ -168,8 +187,17 @@ def _fail(session: Session, target: Target, run_id: int, token: str, figures: ru
     session.commit()
 
 
-def _settle(session: Session, target: Target, token: str, run_id: int, status: str, figures: runs.Figures,
-            retry: RetryStats, error: str | None, synced_at: Any = None) -> None:
+def _settle(
+    session: Session,
+    target: Target,
+    token: str,
+    run_id: int,
+    status: str,
+    figures: runs.Figures,
+    retry: RetryStats,
+    error: str | None,
+    synced_at: Any = None,
+) -> None:
     run = session.get(Run, run_id)
     assert run is not None  # noqa: S101 - created by _start
     runs.end(run, status, figures, retry, error)
