@@ -45,7 +45,12 @@ def serve(host: str, port: int) -> None:
     """Serve the web app (and, without REDIS_URL, the in-process worker)."""
     from werkzeug.serving import make_server
 
+    from hub.jobs import InProcessBackend
+    from hub.schedule import start_in_process
+
     app = migrated_app()
+    if isinstance(backend := app.extensions["journeyhub.jobs"], InProcessBackend):
+        start_in_process(backend)
     server = make_server(host, port, app, threaded=True)
     click.echo(f"journeyhub listening on http://{host}:{server.server_port}")
     try:
@@ -131,6 +136,57 @@ def connection_add(connector: str, name: str, pairs: tuple[str, ...]) -> None:
             raise click.ClickException(str(exc)) from None
         database.session.commit()
         click.echo(json.dumps(created_view(created)))
+
+
+@main.command()
+@click.argument("connector")
+@click.option("--port", default=0, type=int, help="0 picks a free port")
+@click.option("--members", default=100, show_default=True, type=int)
+def fake(connector: str, port: int, members: int) -> None:
+    """Run CONNECTOR's fake API seeded with N members; prints its address, credentials and cohorts."""
+    import importlib
+    import re
+    import signal
+    import threading
+
+    if not re.fullmatch(r"[a-z][a-z0-9_]*", connector):
+        raise click.BadParameter(f"{connector!r} is not a connector name", param_hint="CONNECTOR")
+    try:
+        module = importlib.import_module(f"connectors.{connector}.fake")
+    except ModuleNotFoundError as exc:
+        if exc.name not in (f"connectors.{connector}", f"connectors.{connector}.fake"):
+            raise
+        raise click.ClickException(f"connector {connector!r} has no fake") from None
+    server = module.start(port=port, members=members)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    try:
+        described = {"base_url": server.base_url, "credentials": server.credentials, "cohorts": server.cohorts()}
+        click.echo(json.dumps(described))
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+
+
+@main.command()
+@click.argument("cohort_id", type=int)
+def sync(cohort_id: int) -> None:
+    """Sync one cohort now, in this process; prints its run's figures as one JSON object."""
+    from hub.cohorts.sync import AlreadySyncing, NotSyncable, SyncFailed, run_sync
+
+    app = migrated_app()
+    with app.app_context():
+        try:
+            outcome = run_sync(cohort_id)
+        except (AlreadySyncing, NotSyncable) as exc:
+            raise click.ClickException(str(exc)) from None
+        except SyncFailed as exc:
+            outcome = exc.outcome
+    figures = {"run_id": outcome.run_id, "cohort_id": cohort_id, "status": outcome.status, **outcome.stats}
+    click.echo(json.dumps(figures | {"error": outcome.error}))
+    if outcome.status != "succeeded":
+        sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -1,11 +1,18 @@
-"""`journeyhub worker`: an RQ worker with RQ's own scheduler (for `enqueue(at=...)`)."""
+"""`journeyhub worker`: an RQ worker with RQ's own scheduler (for `enqueue(at=...)`) and RQ's cron.
+
+The cron runs in a thread of the same process, registering hub.schedule's periodic jobs, so
+one command gives production everything the embedded mode's timers give `serve`.
+"""
 
 from __future__ import annotations
 
+import threading
+
 from flask import Flask
 from rq import Worker
+from rq.cron import CronScheduler
 
-from hub import jobs
+from hub import jobs, schedule
 
 
 def run_worker(app: Flask) -> None:
@@ -13,4 +20,13 @@ def run_worker(app: Flask) -> None:
     if not isinstance(backend, jobs.RQBackend):
         raise RuntimeError("journeyhub worker needs REDIS_URL; without it `journeyhub serve` runs the jobs itself")
     jobs.adopt_worker_app(app)
-    Worker([backend.queue], connection=backend.redis).work(with_scheduler=True)
+    cron = CronScheduler(connection=backend.redis)
+    schedule.register(cron)
+    stop = threading.Event()
+    ticker = threading.Thread(target=schedule.run_cron, args=(cron, stop), name="journeyhub-cron", daemon=True)
+    ticker.start()
+    try:
+        Worker([backend.queue], connection=backend.redis).work(with_scheduler=True)
+    finally:
+        stop.set()
+        ticker.join(timeout=5)
