@@ -29,10 +29,10 @@ class HubSpotClient:
         self.base_url = str(config["base_url"]).rstrip("/")
         self.token = str(config.get("access_token") or "")
         self.scope = outbound()
-        self.scope.check(self.base_url)
         self.sdk = HubSpot(access_token=self.token, host=self.base_url)
 
     def _call(self, what: str, fn: Callable[[], T]) -> T:
+        self.scope.check(self.base_url)
         result = self.scope.call(fn, classify_exception, what=f"HubSpot {what}", secrets=[self.token])
         if result is None:
             raise RuntimeError(f"HubSpot {what} answered nothing")

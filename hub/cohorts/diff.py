@@ -39,8 +39,15 @@ def external_id(target: Target, run_id: int, member_ref: str, change: str) -> st
     return f"cohort:{target.cohort_id}:{run_id}:{member_ref}:{change}"
 
 
-def _event(target: Target, run_id: int, ref: str, change: str, identities: Mapping[str, Any],
-           traits: Mapping[str, Any], now: datetime) -> JourneyEvent:
+def _event(
+    target: Target,
+    run_id: int,
+    ref: str,
+    change: str,
+    identities: Mapping[str, Any],
+    traits: Mapping[str, Any],
+    now: datetime,
+) -> JourneyEvent:
     properties = {
         "cohort_id": target.cohort_id,
         "cohort_name": target.name,
@@ -65,7 +72,9 @@ def _stable(identities: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def remove_exits(session: Session, target: Target, run_id: int, now: datetime) -> int:
-    staged = sa.exists().where(StagedMember.run_id == run_id, StagedMember.member_ref == CohortMember.member_ref)
+    staged = sa.exists().where(
+        StagedMember.run_id == run_id, StagedMember.member_ref == CohortMember.member_ref
+    )
     done, last_id = 0, 0
     while True:
         rows = session.execute(
@@ -76,7 +85,9 @@ def remove_exits(session: Session, target: Target, run_id: int, now: datetime) -
         ).all()
         if not rows:
             return done
-        events = [_event(target, run_id, r.member_ref, "exited", _stable(r.identities), r.traits, now) for r in rows]
+        events = [
+            _event(target, run_id, r.member_ref, "exited", _stable(r.identities), r.traits, now) for r in rows
+        ]
         store_events(session, target.connection_id, events)
         session.execute(sa.delete(CohortMember).where(CohortMember.id.in_([r.id for r in rows])))
         session.flush()

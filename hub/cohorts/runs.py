@@ -61,7 +61,9 @@ def begin(session: Session, cohort_id: int, now: datetime) -> Run:
     session.execute(
         sa.update(Run)
         .where(Run.kind == KIND, Run.subject == subject(cohort_id), Run.status == RUNNING)
-        .values(status=FAILED, finished_at=now, error="abandoned: the worker stopped before the sync finished")
+        .values(
+            status=FAILED, finished_at=now, error="abandoned: the worker stopped before the sync finished"
+        )
         .execution_options(synchronize_session=False)
     )
     run = queued_run(session, cohort_id) or Run(kind=KIND, subject=subject(cohort_id))

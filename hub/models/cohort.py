@@ -31,7 +31,9 @@ class Cohort(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    connection_id: Mapped[int] = mapped_column(sa.ForeignKey("connections.id", ondelete="CASCADE"), index=True)
+    connection_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("connections.id", ondelete="CASCADE"), index=True
+    )
     source_ref: Mapped[str] = mapped_column(sa.String(2000))
     name: Mapped[str] = mapped_column(sa.String(200))
     interval_minutes: Mapped[int] = mapped_column(default=15)
