@@ -121,7 +121,7 @@ class Person:
 PERSON_FIELDS = frozenset(f.name for f in fields(Person)) - {"index"}
 
 
-@lru_cache(maxsize=65_536)
+@lru_cache(maxsize=16_384)  # a page checks membership, then renders the same members
 def _digest(key: bytes, index: int) -> bytes:
     return hashlib.blake2b(index.to_bytes(8, "little"), key=key, digest_size=24).digest()
 
