@@ -177,7 +177,11 @@ def update_traits(session: Session, profile_id: int, traits: Mapping[str, Any]) 
     cleaned = {k: v for k, v in traits.items() if v is not None}
     if not cleaned:
         return
-    profile = session.scalars(sa.select(Profile).where(Profile.id == profile_id).with_for_update()).one()
+    # FOR NO KEY UPDATE: concurrent transactions moving identities/events onto this profile hold
+    # KEY SHARE locks through their foreign keys; a plain FOR UPDATE would deadlock with them.
+    profile = session.scalars(
+        sa.select(Profile).where(Profile.id == profile_id).with_for_update(key_share=True)
+    ).one()
     merged = {**profile.traits, **cleaned}
     if merged != profile.traits:
         profile.traits = merged
