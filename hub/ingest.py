@@ -99,6 +99,7 @@ def ingest(session: Session, connection_id: int, events: Sequence[JourneyEvent])
     attempt = 1
     while True:
         try:
+            _begin_writing(session)
             stored = store_events(session, connection_id, events)
             session.commit()
             return stored
@@ -108,6 +109,18 @@ def ingest(session: Session, connection_id: int, events: Sequence[JourneyEvent])
                 raise
             log.info("ingest retry %d after %s", attempt, type(exc.orig).__name__)
             attempt += 1
+
+
+def _begin_writing(session: Session) -> None:
+    """On SQLite, take the write lock before the first read (BEGIN IMMEDIATE).
+
+    pysqlite reads outside any transaction until the first write, so two ingests could both
+    see the same two profiles and both merge them, the later one writing traits it read
+    before the earlier committed. PostgreSQL needs nothing: its row locks order the writers.
+    """
+    connection = session.connection()
+    if connection.dialect.name == "sqlite" and not connection.connection.dbapi_connection.in_transaction:  # type: ignore[union-attr]
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def _already_stored(session: Session, connection_id: int, external_ids: list[str]) -> set[str]:
