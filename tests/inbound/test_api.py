@@ -125,3 +125,15 @@ def test_a_merged_away_profile_answers_404_naming_its_survivor(app: Flask, api: 
 def test_the_api_needs_a_token(client: FlaskClient) -> None:
     for path in ("/api/v1/events", "/api/v1/events/1", "/api/v1/profiles", "/api/v1/profiles/1"):
         assert client.get(path).status_code == 401
+
+
+def test_the_openapi_document_describes_events_and_profiles(client: FlaskClient) -> None:
+    paths = client.get("/api/v1/openapi.json").json["paths"]
+    assert {
+        "/api/v1/events",
+        "/api/v1/events/{event_id}",
+        "/api/v1/profiles",
+        "/api/v1/profiles/{profile_id}",
+    } <= set(paths)
+    parameters = {p["name"] for p in paths["/api/v1/events"]["get"]["parameters"]}
+    assert {"connection_id", "name", "profile_id", "since", "until", "limit", "cursor"} <= parameters
