@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import fnmatch
 import json
 import re
 import uuid
@@ -21,16 +20,9 @@ from typing import Any
 from werkzeug.routing import Rule
 from werkzeug.wrappers import Request, Response
 
-from hub.fakeserver import (
-    COUNTRY_BY_CODE,
-    ApiError,
-    FakeServer,
-    Person,
-    as_int,
-    json_response,
-    read_json,
-    utcnow,
-)
+from connectors.hubspot.search import comparable, matches_filter, sort_key
+from hub.fakedata import COUNTRY_BY_CODE, Person, utcnow
+from hub.fakeserver import ApiError, FakeServer, as_int, json_response, read_json
 
 ID_BASE = 100_001
 FIRST_LIST_ID = 11
@@ -42,7 +34,6 @@ WRITABLE = {"email": "email", "firstname": "first_name", "lastname": "last_name"
 STANDARD = frozenset(
     {*DEFAULT_PROPERTIES, "country", "hs_timezone", "phone", "company", "lifecyclestage", "jobtitle"}
 )
-DATE_PROPERTIES = frozenset({"createdate", "lastmodifieddate"})
 SEARCH_MAX_LIMIT, SEARCH_MAX_RESULTS = 200, 10_000
 AUTH_MESSAGE = (
     "Authentication credentials not found. This API supports OAuth 2.0 authentication and you can find "
@@ -467,7 +458,9 @@ class HubSpotFake(FakeServer):
                 query.lower() in (values.get(p) or "").lower() for p in ("email", "firstname", "lastname")
             ):
                 continue
-            if not groups or any(all(_matches(values, f) for f in g.get("filters") or []) for g in groups):
+            if not groups or any(
+                all(matches_filter(values, f) for f in g.get("filters") or []) for g in groups
+            ):
                 matches.append(index)
         if sorts:
             spec = sorts[0]
@@ -480,67 +473,12 @@ class HubSpotFake(FakeServer):
                 )
             name = spec.get("propertyName")
             matches.sort(
-                key=lambda i: _sort_key(
-                    _comparable(name, self.properties(self.population.person(i)).get(name))
+                key=lambda i: sort_key(
+                    comparable(name, self.properties(self.population.person(i)).get(name))
                 ),
                 reverse=spec.get("direction") == "DESCENDING",
             )
         return matches
-
-
-def _comparable(name: str | None, value: Any) -> Any:
-    if value is None:
-        return None
-    text = str(value)
-    if name in DATE_PROPERTIES and not text.isdigit():
-        try:
-            return float(datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp() * 1000)
-        except ValueError as exc:
-            raise ApiError(400, f"{text} is not a valid date for {name}") from exc
-    try:
-        return float(text)
-    except ValueError:
-        return text.lower()
-
-
-def _sort_key(value: Any) -> tuple[int, float, str]:
-    if isinstance(value, float):
-        return 0, value, ""
-    return (1, 0.0, value) if isinstance(value, str) else (2, 0.0, "")
-
-
-def _matches(values: dict[str, Any], spec: dict[str, Any]) -> bool:
-    name, operator = spec.get("propertyName"), spec.get("operator", "EQ")
-    actual = values.get(name) if name else None
-    present = actual not in (None, "")
-    if operator == "HAS_PROPERTY":
-        return present
-    if operator == "NOT_HAS_PROPERTY":
-        return not present
-    if operator in ("IN", "NOT_IN"):
-        inside = present and str(actual).lower() in {str(v).lower() for v in spec.get("values") or []}
-        return inside if operator == "IN" else not inside
-    if operator in ("CONTAINS_TOKEN", "NOT_CONTAINS_TOKEN"):
-        pattern = str(spec.get("value", "")).lower()
-        text = str(actual or "").lower()
-        found = present and (
-            fnmatch.fnmatch(text, pattern) if "*" in pattern else pattern in re.split(r"[^\w]+", text)
-        )
-        return found if operator == "CONTAINS_TOKEN" else not found
-    left, right = _comparable(name, actual), _comparable(name, spec.get("value"))
-    if operator == "EQ":
-        return present and left == right
-    if operator == "NEQ":
-        return left != right
-    if not present or right is None or type(left) is not type(right):
-        return False
-    if operator == "BETWEEN":
-        high = _comparable(name, spec.get("highValue"))
-        return type(high) is type(left) and right <= left <= high
-    comparisons = {"LT": left < right, "LTE": left <= right, "GT": left > right, "GTE": left >= right}
-    if operator not in comparisons:
-        raise ApiError(400, f"Unknown filter operator {operator}")
-    return comparisons[operator]
 
 
 def start(*, port: int = 0, members: int = 100, seed: int = 1, **options: Any) -> HubSpotFake:

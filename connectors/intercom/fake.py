@@ -16,26 +16,17 @@ import bisect
 import json
 import math
 import uuid
-from collections.abc import Callable
 from functools import cache, partial
 from typing import Any
 
 from werkzeug.routing import Rule
 from werkzeug.wrappers import Request, Response
 
-from hub.fakeserver import (
-    COUNTRY_BY_CODE,
-    ApiError,
-    FakeServer,
-    Person,
-    as_int,
-    json_response,
-    read_json,
-    utcnow,
-)
+from connectors.intercom.search import evaluate, validate
+from hub.fakedata import COUNTRY_BY_CODE, Person, utcnow
+from hub.fakeserver import ApiError, FakeServer, as_int, json_response, read_json
 
 MAX_PER_PAGE, DEFAULT_PER_PAGE = 150, 50
-MAX_FILTERS, MAX_DEPTH = 15, 2
 STANDARD_WRITABLE = (
     "role",
     "external_id",
@@ -46,27 +37,6 @@ STANDARD_WRITABLE = (
     "last_seen_at",
     "owner_id",
     "unsubscribed_from_emails",
-)
-SEARCHABLE = frozenset(
-    {
-        "id",
-        "role",
-        "name",
-        "email",
-        "email_domain",
-        "phone",
-        "external_id",
-        "created_at",
-        "updated_at",
-        "signed_up_at",
-        "last_seen_at",
-        "owner_id",
-        "location",
-        "custom_attributes",
-        "segment_id",
-        "tag_id",
-        "unsubscribed_from_emails",
-    }
 )
 CONTINENTS = {
     "US": "NA",
@@ -315,41 +285,12 @@ class IntercomFake(FakeServer):
         cohort = self._segment_cohort(ref)
         return cohort is not None and self.population.in_cohort(cohort, index)
 
-    def _evaluate(self, node: dict[str, Any], index: int, contact: Callable[[], dict[str, Any]]) -> bool:
-        if "field" not in node:
-            results = (self._evaluate(child, index, contact) for child in node["value"])
-            return all(results) if node["operator"] == "AND" else any(results)
-        field, operator, value = node["field"], node["operator"], node.get("value")
-        if field in ("segment_id", "tag_id"):
-            hit = any(
-                self._member(field, ref, index) for ref in (value if isinstance(value, list) else [value])
-            )
-            return hit if operator in ("=", "IN") else not hit
-        actual: Any = contact()
-        for part in field.split("."):
-            actual = actual.get(part) if isinstance(actual, dict) else None
-        return _compare(actual, operator, value)
-
     def _matches(self, query: dict[str, Any]) -> list[int]:
         return [
-            i for i in self._candidates(query) if self._evaluate(query, i, cache(partial(self.contact, i)))
+            i
+            for i in self._candidates(query)
+            if evaluate(query, cache(partial(self.contact, i)), partial(self._member, index=i))
         ]
-
-    def _validate(self, node: Any, depth: int = 0) -> None:
-        if not isinstance(node, dict):
-            raise ApiError(400, "query must be an object")
-        if "field" in node:
-            if node["field"].split(".", 1)[0] not in SEARCHABLE:
-                raise ApiError(400, f"{node['field']} is not a searchable field")
-            if node.get("operator") not in ("=", "!=", "IN", "NIN", "<", ">", "~", "!~", "^", "$"):
-                raise ApiError(400, f"Operator {node.get('operator')} is not supported")
-            return
-        if node.get("operator") not in ("AND", "OR") or not isinstance(node.get("value"), list):
-            raise ApiError(400, "Nested queries need operator AND|OR and a list value")
-        if depth >= MAX_DEPTH or len(node["value"]) > MAX_FILTERS:
-            raise ApiError(400, f"At most {MAX_DEPTH} levels of nesting and {MAX_FILTERS} filters per group")
-        for child in node["value"]:
-            self._validate(child, depth + 1)
 
     def _candidates(self, query: dict[str, Any]) -> Any:
         pinned = [query] if "field" in query else (query["value"] if query.get("operator") == "AND" else [])
@@ -403,7 +344,7 @@ class IntercomFake(FakeServer):
         if not isinstance(body, dict) or not isinstance(body.get("query"), dict):
             raise ApiError(400, "query parameter is required")
         query = body["query"]
-        self._validate(query)
+        validate(query)
         sort = body.get("sort") or {"field": "created_at", "order": "ascending"}
         if sort.get("field") not in ("created_at", "id") or sort.get("order") not in (
             "ascending",
@@ -506,34 +447,6 @@ class IntercomFake(FakeServer):
             raise ApiError(404, "Tag not found", "tag_not_found")
         self.tags[tag_id] = name
         return json_response(self._tag(tag_id))
-
-
-def _compare(actual: Any, operator: str, value: Any) -> bool:
-    if operator in ("IN", "NIN"):
-        inside = actual is not None and str(actual).lower() in {str(v).lower() for v in value or []}
-        return inside if operator == "IN" else not inside
-    if operator in ("<", ">"):
-        try:
-            bound = float(value)
-        except (TypeError, ValueError):
-            return False
-        if not isinstance(actual, int | float):
-            return False
-        return actual < bound if operator == "<" else actual > bound
-    if operator in ("=", "!="):
-        equal = (
-            actual is None
-            if value is None
-            else actual is not None and str(actual).lower() == str(value).lower()
-        )
-        return equal if operator == "=" else not equal
-    text, part = str(actual or "").lower(), str(value or "").lower()
-    if operator == "!~":
-        return part not in text
-    return (
-        actual is not None
-        and {"~": part in text, "^": text.startswith(part), "$": text.endswith(part)}[operator]
-    )
 
 
 def start(*, port: int = 0, members: int = 100, seed: int = 1, **options: Any) -> IntercomFake:

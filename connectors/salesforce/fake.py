@@ -16,15 +16,17 @@ import hashlib
 import re
 from array import array
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any, NoReturn
+from typing import Any
 
 from werkzeug.routing import Rule
 from werkzeug.wrappers import Request, Response
 
-from hub.fakeserver import COUNTRY_BY_CODE, ApiError, FakeServer, json_response, read_json
+from connectors.salesforce.soql import Query, parse_soql, sort_key
+from hub.fakedata import COUNTRY_BY_CODE
+from hub.fakeserver import ApiError, FakeServer, json_response, read_json
 
 SUFFIX = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
 STRIDE = 10**9
@@ -337,7 +339,7 @@ class SalesforceFake(FakeServer):
             field, descending = query.order_by
             ordered = sorted(
                 keys,
-                key=lambda k: _sort_key(self.value(query.sobject, k, field, self.row(query.sobject, k))),
+                key=lambda k: sort_key(self.value(query.sobject, k, field, self.row(query.sobject, k))),
                 reverse=descending,
             )
             keys = array("q", ordered)
@@ -521,157 +523,9 @@ class SalesforceFake(FakeServer):
         return json_response(results)
 
 
-# -- SOQL: SELECT f[, f] | COUNT() FROM o [WHERE c [AND c]] [ORDER BY f [ASC|DESC]] [LIMIT n] ----------
-TOKEN = re.compile(r"\s*(?:('(?:[^'\\]|\\.)*')|(!=|<>|[=(),])|([A-Za-z_][\w.]*)|(\d+))")
-Literal = str | bool | None | tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class Condition:
-    field: str
-    op: str
-    value: Literal
-
-    def test(self, actual: Any) -> bool:
-        """SOQL compares text case-insensitively; ``= null`` tests for a missing value."""
-        if self.op in ("IN", "NOT IN"):
-            inside = actual is not None and str(actual).lower() in {v.lower() for v in self.value or ()}
-            return inside if self.op == "IN" else not inside
-        if self.value is None or isinstance(self.value, bool):
-            equal = actual is self.value
-        else:
-            equal = actual is not None and str(actual).lower() == str(self.value).lower()
-        return equal if self.op == "=" else not equal
-
-
-@dataclass(frozen=True, slots=True)
-class Query:
-    sobject: str
-    fields: tuple[str, ...]
-    count_only: bool = False
-    where: tuple[Condition, ...] = ()
-    order_by: tuple[str, bool] | None = None
-    limit: int | None = None
-
-    def resolved(self, canonical: Callable[[str], str]) -> Query:
-        return replace(
-            self,
-            fields=tuple(dict.fromkeys(canonical(f) for f in self.fields)),
-            where=tuple(replace(c, field=canonical(c.field)) for c in self.where),
-            order_by=(canonical(self.order_by[0]), self.order_by[1]) if self.order_by else None,
-        )
-
-
-class _Parser:
-    def __init__(self, text: str) -> None:
-        self.text, self.tokens, position = text, [], 0
-        while position < len(text.rstrip()):
-            match = TOKEN.match(text, position)
-            if not match:
-                self.fail(position, text[position:].split()[0])
-            self.tokens.append((match.start(match.lastindex or 0), match.group(match.lastindex or 0)))
-            position = match.end()
-        self.index = 0
-
-    def fail(self, position: int, token: str) -> NoReturn:
-        raise ApiError(
-            400,
-            f"\n{self.text}\n{' ' * position}^\nERROR at Row:1:Column:{position + 1}\n"
-            f"unexpected token: '{token}'",
-            "MALFORMED_QUERY",
-        )
-
-    def peek(self) -> str:
-        return self.tokens[self.index][1] if self.index < len(self.tokens) else ""
-
-    def take(self, *expected: str) -> str:
-        if self.index >= len(self.tokens):
-            self.fail(len(self.text), "<EOF>")
-        position, token = self.tokens[self.index]
-        if expected and token.upper() not in expected:
-            self.fail(position, token)
-        self.index += 1
-        return token
-
-    def keyword(self, word: str) -> bool:
-        if self.peek().upper() == word:
-            self.index += 1
-            return True
-        return False
-
-    def name(self) -> str:
-        token = self.take()
-        if not re.fullmatch(r"[A-Za-z_][\w.]*", token) or token.upper() in ("FROM", "WHERE", "AND", "SELECT"):
-            self.fail(self.tokens[self.index - 1][0], token)
-        return token
-
-    def literal(self) -> Literal:
-        token = self.take()
-        if token.upper() in ("NULL", "TRUE", "FALSE"):
-            return {"NULL": None, "TRUE": True, "FALSE": False}[token.upper()]
-        if not token.startswith("'"):
-            self.fail(self.tokens[self.index - 1][0], token)
-        return re.sub(r"\\(.)", r"\1", token[1:-1])
-
-    def condition(self) -> Condition:
-        field = self.name()
-        if self.keyword("NOT"):
-            self.take("IN")
-            op = "NOT IN"
-        else:
-            op = self.take("=", "!=", "<>", "IN").upper().replace("<>", "!=")
-        if op not in ("IN", "NOT IN"):
-            return Condition(field, op, self.literal())
-        self.take("(")
-        values = [self.literal()]
-        while self.keyword(","):
-            values.append(self.literal())
-        self.take(")")
-        return Condition(field, op, tuple(str(v) for v in values))
-
-    def query(self) -> Query:
-        self.take("SELECT")
-        count_only = self.peek().upper() == "COUNT"
-        if count_only:
-            for token in ("COUNT", "(", ")"):
-                self.take(token)
-        fields = [] if count_only else [self.name()]
-        while not count_only and self.keyword(","):
-            fields.append(self.name())
-        self.take("FROM")
-        sobject, where, order_by, limit = self.name(), [], None, None
-        if self.keyword("WHERE"):
-            where.append(self.condition())
-            while self.keyword("AND"):
-                where.append(self.condition())
-        if self.keyword("ORDER"):
-            self.take("BY")
-            field = self.name()
-            descending = self.keyword("DESC")
-            if not descending:
-                self.keyword("ASC")
-            order_by = (field, descending)
-        if self.keyword("LIMIT"):
-            token = self.take()
-            if not token.isdigit():
-                self.fail(self.tokens[self.index - 1][0], token)
-            limit = int(token)
-        if self.index < len(self.tokens):
-            self.fail(*self.tokens[self.index])
-        return Query(sobject, tuple(fields), count_only, tuple(where), order_by, limit)
-
-
-def parse_soql(text: str) -> Query:
-    return _Parser(text).query()
-
-
 def _check_version(version: str) -> None:
     if not re.fullmatch(r"\d{2}\.0", version):
         raise ApiError(404)
-
-
-def _sort_key(value: Any) -> tuple[int, str]:
-    return (0, "") if value is None else (1, str(value).lower())
 
 
 def start(*, port: int = 0, members: int = 100, seed: int = 1, **options: Any) -> SalesforceFake:
