@@ -14,12 +14,15 @@ from hub.models import Event, Identity, Profile
 from tests.inbound.support import EMPTY, add_connection, basic, counts, dumps, hubspot_headers
 
 SECRET = "hubspot-client-secret"
-NOW_MS = int(time.time() * 1000)
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
 
 
 def notification(event_id: int, kind: str, object_id: int, **extra: Any) -> dict[str, Any]:
     return {
-        "eventId": event_id, "subscriptionId": 42, "portalId": 7, "appId": 9, "occurredAt": NOW_MS - 1000,
+        "eventId": event_id, "subscriptionId": 42, "portalId": 7, "appId": 9, "occurredAt": now_ms() - 1000,
         "subscriptionType": kind, "attemptNumber": 0, "objectId": object_id, "changeSource": "CRM", **extra,
     }  # fmt: skip
 
@@ -120,8 +123,8 @@ def test_forged_stale_or_unsigned_deliveries_are_refused(app: Flask) -> None:
     body = dumps(items)
     path = f"/hooks/hubspot/{connection_id}"
     client = app.test_client()
-    stale = send(app, connection_id, items, at_ms=NOW_MS - 6 * 60 * 1000)
-    future = send(app, connection_id, items, at_ms=NOW_MS + 6 * 60 * 1000)
+    stale = send(app, connection_id, items, at_ms=now_ms() - 6 * 60 * 1000)
+    future = send(app, connection_id, items, at_ms=now_ms() + 6 * 60 * 1000)
     wrong_uri = send(app, connection_id, items, uri="http://localhost/hooks/hubspot/999")
     wrong_secret = client.post(
         path, data=body, headers=hubspot_headers("other", "POST", f"http://localhost{path}", body)
