@@ -2,7 +2,9 @@
 
 The SDK owns its transport, so every call goes through `Outbound.call`: its exceptions are
 classified by the shared table (401/403 → ConfigError, 429 → wait per Retry-After, 5xx →
-backoff) and replaced by scrubbed errors that are safe to show in a run record.
+backoff) and replaced by scrubbed errors that are safe to show in a run record. urllib3's own
+retries are off (`Retry(0)`): by default they would replay a 429 after sleeping out its
+Retry-After unseen, so the run could neither count nor shorten that wait.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Any, TypeVar
 from hubspot import HubSpot
 from hubspot.crm.contacts import BatchReadInputSimplePublicObjectId, SimplePublicObjectId
 from hubspot.crm.lists import ListSearchRequest
+from urllib3 import Retry
 
 from connectors.base import CheckResult
 from hub.http_errors import HttpError, classify_exception
@@ -29,7 +32,7 @@ class HubSpotClient:
         self.base_url = str(config["base_url"]).rstrip("/")
         self.token = str(config.get("access_token") or "")
         self.scope = outbound()
-        self.sdk = HubSpot(access_token=self.token, host=self.base_url)
+        self.sdk = HubSpot(access_token=self.token, host=self.base_url, retry=Retry(0))
 
     def _call(self, what: str, fn: Callable[[], T]) -> T:
         self.scope.check(self.base_url)

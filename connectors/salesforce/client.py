@@ -31,10 +31,13 @@ def classify(exc: BaseException) -> ErrorResolution | None:
 
 
 def _error_codes(exc: BaseException) -> set[str]:
-    try:
-        body = json.loads(getattr(exc, "content", None) or b"null")
-    except ValueError:
-        return set()
+    """simple-salesforce hands the error body over already parsed, or as bytes when it was not JSON."""
+    body = getattr(exc, "content", None)
+    if isinstance(body, bytes | str):
+        try:
+            body = json.loads(body)
+        except ValueError:
+            return set()
     items = body if isinstance(body, list) else [body]
     return {str(item.get("errorCode")) for item in items if isinstance(item, dict)}
 
