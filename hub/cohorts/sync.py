@@ -140,7 +140,11 @@ def _fetch(
 def _diff(
     session: Session, target: Target, run_id: int, token: str, figures: runs.Figures, retry: RetryStats
 ) -> None:
-    """All or nothing; a concurrent identity claim or SQLite's writer lock redoes the whole diff."""
+    """All or nothing; a concurrent identity claim or SQLite's writer lock redoes the whole diff.
+
+    Renewing the lease is the first statement: a write, so SQLite takes its writer lock before
+    the diff reads anything, and PostgreSQL row-locks the cohort against a late rival.
+    """
     for attempt in range(1, DIFF_ATTEMPTS + 1):
         try:
             now = utcnow()
