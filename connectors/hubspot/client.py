@@ -5,11 +5,17 @@ classified by the shared table (401/403 → ConfigError, 429 → wait per Retry-
 backoff) and replaced by scrubbed errors that are safe to show in a run record. urllib3's own
 retries are off (`Retry(0)`): by default they would replay a 429 after sleeping out its
 Retry-After unseen, so the run could neither count nor shorten that wait.
+
+The SDK's generated Configuration sets the process-wide `urllib3` logger to WARNING each
+time it is built (for every request and response model), which would silence the shared
+HTTP layer's transport logs for every connector; calls here put that level back.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from hubspot import HubSpot
@@ -27,6 +33,16 @@ MAX_MEMBERSHIP_PAGE = 250
 MAX_BATCH_READ = 100
 
 
+@contextmanager
+def _urllib3_level_kept() -> Iterator[None]:
+    urllib3_logger = logging.getLogger("urllib3")
+    level = urllib3_logger.level
+    try:
+        yield
+    finally:
+        urllib3_logger.setLevel(level)
+
+
 class HubSpotClient:
     def __init__(self, config: dict[str, Any]) -> None:
         self.base_url = str(config["base_url"]).rstrip("/")
@@ -35,8 +51,10 @@ class HubSpotClient:
         self.sdk = HubSpot(access_token=self.token, host=self.base_url, retry=Retry(0))
 
     def _call(self, what: str, fn: Callable[[], T]) -> T:
+        """`fn` builds its request models too, so their Configuration side effect is undone as well."""
         self.scope.check(self.base_url)
-        result = self.scope.call(fn, classify_exception, what=f"HubSpot {what}", secrets=[self.token])
+        with _urllib3_level_kept():
+            result = self.scope.call(fn, classify_exception, what=f"HubSpot {what}", secrets=[self.token])
         if result is None:
             raise RuntimeError(f"HubSpot {what} answered nothing")
         return result
@@ -56,15 +74,16 @@ class HubSpotClient:
         """Properties by contact id; contacts deleted since the membership page are simply absent."""
         found: dict[str, dict[str, Any]] = {}
         for start in range(0, len(ids), MAX_BATCH_READ):
-            request = BatchReadInputSimplePublicObjectId(
-                inputs=[SimplePublicObjectId(id=i) for i in ids[start : start + MAX_BATCH_READ]],
-                properties=properties,
-                properties_with_history=[],
-            )
+            chunk = ids[start : start + MAX_BATCH_READ]
             batch = self._call(
                 "contacts batch read",
-                lambda request=request: self.sdk.crm.contacts.batch_api.read(
-                    batch_read_input_simple_public_object_id=request, _request_timeout=TIMEOUT
+                lambda chunk=chunk: self.sdk.crm.contacts.batch_api.read(
+                    batch_read_input_simple_public_object_id=BatchReadInputSimplePublicObjectId(
+                        inputs=[SimplePublicObjectId(id=i) for i in chunk],
+                        properties=properties,
+                        properties_with_history=[],
+                    ),
+                    _request_timeout=TIMEOUT,
                 ),
             )
             found.update({str(contact.id): dict(contact.properties or {}) for contact in batch.results})
