@@ -41,17 +41,6 @@ def load_json(body: bytes) -> Any:
         raise PayloadError(f"malformed JSON: {exc}", field="(body)") from None
 
 
-def parse_iso(value: Any, field: str) -> datetime:
-    """An ISO 8601 time as an aware UTC datetime; a time without an offset is taken as UTC."""
-    if not isinstance(value, str):
-        raise PayloadError("must be an ISO 8601 string", field=field)
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00") if value.endswith("Z") else value)
-    except ValueError:
-        raise PayloadError(f"not an ISO 8601 time: {value[:40]!r}", field=field) from None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
-
-
 def _iso_text(value: Any) -> Any:
     if not isinstance(value, str | datetime):
         raise ValueError("must be an ISO 8601 string")
@@ -60,6 +49,16 @@ def _iso_text(value: Any) -> Any:
 
 IsoTime = Annotated[datetime, BeforeValidator(_iso_text)]
 """A pydantic datetime that refuses numbers: senders of ISO times mean ISO times."""
+
+
+def _id_text(value: Any) -> Any:
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise ValueError("must be a string or a whole number")
+    return str(value)
+
+
+IdText = Annotated[str, BeforeValidator(_id_text)]
+"""An id as text: systems send user ids as strings or numbers, and both mean the same person."""
 
 
 def from_epoch(value: Any, field: str, *, millis: bool) -> datetime:

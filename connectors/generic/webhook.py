@@ -14,11 +14,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from connectors.base import InboundRequest, Parsed, PayloadError, Rejected
 from connectors.generic import signature
-from hub.inbound import Invalid, IsoTime, check_identities, load_json, tolerance, validation_problems
+from hub.inbound import IdText, Invalid, IsoTime, check_identities, load_json, tolerance, validation_problems
 from hub.ingest import JourneyEvent
 
 MAX_ID_LEN = 200
-Id = str | int
 
 
 class GenericEvent(BaseModel):
@@ -27,9 +26,9 @@ class GenericEvent(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     event: str = Field(min_length=1, max_length=200)
-    user_id: Id | None = None
+    user_id: IdText | None = None
     email: str | None = None
-    anonymous_id: Id | None = None
+    anonymous_id: IdText | None = None
     properties: dict[str, Any] = Field(default_factory=dict)
     traits: dict[str, Any] = Field(default_factory=dict)
     timestamp: IsoTime | None = None

@@ -12,15 +12,14 @@ import json
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StrictStr, ValidationError
 
 from connectors.base import Parsed, PayloadError, Rejected
-from hub.inbound import Invalid, IsoTime, check_identities, validation_problems
+from hub.inbound import IdText, Invalid, IsoTime, check_identities, validation_problems
 from hub.ingest import JourneyEvent
 
 Kind = Literal["track", "identify", "page", "screen", "group", "alias"]
 UNSUPPORTED = {"group", "alias"}
-Id = StrictStr | StrictInt
 Object = dict[str, Any] | None
 KNOWN = {"_metadata", "channel", "version", "writeKey", "receivedAt", "originalTimestamp", "projectId"}
 
@@ -31,8 +30,8 @@ class Message(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     type: Kind | None = None
-    userId: Id | None = None  # Segment's own field names, so validation errors read as sent
-    anonymousId: Id | None = None
+    userId: IdText | None = None  # Segment's own field names, so validation errors read as sent
+    anonymousId: IdText | None = None
     messageId: StrictStr | None = Field(default=None, min_length=1, max_length=200)
     event: StrictStr | None = Field(default=None, max_length=200)
     name: StrictStr | None = None
@@ -43,8 +42,8 @@ class Message(BaseModel):
     integrations: Object = None
     timestamp: IsoTime | None = None
     sentAt: IsoTime | None = None
-    previousId: Id | None = None
-    groupId: Id | None = None
+    previousId: IdText | None = None
+    groupId: IdText | None = None
 
 
 class Envelope(BaseModel):

@@ -168,7 +168,7 @@ def test_a_batch_with_nothing_valid_is_refused_whole(app: Flask, client: FlaskCl
 def test_wrong_types_are_named(app: Flask, client: FlaskClient, write_key: str) -> None:
     response = post(client, "/v1/track", write_key, {"userId": ["u"], "event": "E", "properties": [1]})
     assert response.status_code == 400
-    assert {d["field"] for d in response.json["error"]["details"]} >= {"userId.str", "properties"}
+    assert {d["field"] for d in response.json["error"]["details"]} == {"userId", "properties"}
     empty_batch = post(client, "/v1/batch", write_key, {"batch": []})
     assert empty_batch.status_code == 400
     assert empty_batch.json["error"]["details"][0]["field"] == "batch"
