@@ -60,7 +60,9 @@ class HubSpotWebhook:
                 continue
             if event is None:
                 parsed.ignored.append(
-                    Rejected(index, "subscriptionType", "names no contact; not a journey event")
+                    Rejected(
+                        index, _at(index, "subscriptionType", body), "names no contact; not a journey event"
+                    )
                 )
             else:
                 parsed.events.append(event)

@@ -25,12 +25,15 @@ KNOWN = {"_metadata", "channel", "version", "writeKey", "receivedAt", "originalT
 
 
 class Message(BaseModel):
-    """One Segment message; fields we do not use are accepted, unknown ones reported."""
+    """One Segment message in Segment's own field names, so errors name fields as they were sent.
+
+    Fields we do not use are accepted; unknown ones are reported as warnings.
+    """
 
     model_config = ConfigDict(extra="allow")
 
     type: Kind | None = None
-    userId: IdText | None = None  # Segment's own field names, so validation errors read as sent
+    userId: IdText | None = None
     anonymousId: IdText | None = None
     messageId: StrictStr | None = Field(default=None, min_length=1, max_length=200)
     event: StrictStr | None = Field(default=None, max_length=200)

@@ -62,7 +62,7 @@ def test_a_batch_becomes_contact_events_and_traits(app: Flask) -> None:
     assert response.status_code == 200
     assert (response.json["accepted"], response.json["rejected"]) == (6, [])
     assert response.json["ignored"] == [
-        {"index": 4, "field": "subscriptionType", "message": "names no contact; not a journey event"}
+        {"index": 4, "field": "4.subscriptionType", "message": "names no contact; not a journey event"}
     ]
     with app.app_context():
         events = {e.external_id: e for e in db.session.scalars(sa.select(Event))}
