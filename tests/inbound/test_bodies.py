@@ -131,3 +131,11 @@ def test_webhooks_are_verified_on_the_bytes_sent_so_gzip_is_refused_there(
     response = client.post(f"/hooks/generic/{connection_id}", data=body, headers=headers)
     assert response.status_code == 415
     assert counts(app) == EMPTY
+
+
+def test_the_default_limit_is_one_mebibyte(app: Flask, client: FlaskClient, write_key: str) -> None:
+    body = padded_event(1024 * 1024)
+    assert app.config["MAX_CONTENT_LENGTH"] == 1024 * 1024 < len(body)
+    response = client.post("/v1/track", data=body, headers=basic(write_key))
+    assert response.status_code == 413
+    assert counts(app) == EMPTY
