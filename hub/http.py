@@ -160,7 +160,9 @@ def _sdk_error(exc: Exception, resolution: ErrorResolution, what: str, secrets: 
         scrub(what, secrets),
         status=status if isinstance(status, int) and status > 0 else None,
         provider_message=scrub(message, secrets) if message else None,
-        retry_after=retry_after_seconds(headers) if isinstance(headers, Mapping) else None,
+        retry_after=retry_after_seconds(headers, rate_limited=resolution.action is ResponseAction.RATE_LIMITED)
+        if isinstance(headers, Mapping)
+        else None,
         detail=None if isinstance(status, int) and status > 0 else _cause(exc, secrets),
     )
 
@@ -294,7 +296,9 @@ class HttpClient:
             self._where(method, response.url or url),
             status=response.status_code,
             provider_message=scrub(message, self._secrets) if message else None,
-            retry_after=retry_after_seconds(response.headers),
+            retry_after=retry_after_seconds(
+                response.headers, rate_limited=resolution.action is ResponseAction.RATE_LIMITED
+            ),
         )
 
     def _send(self, method: str, url: str, send: Callable[[], requests.Response]) -> requests.Response:

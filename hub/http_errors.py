@@ -196,8 +196,13 @@ _EPOCH_S = 1_000_000_000  # 2001-09-09: larger reset values are absolute times, 
 _EPOCH_MS = 1_000_000_000_000
 
 
-def retry_after_seconds(headers: Mapping[str, str] | None, now: float | None = None) -> float | None:
+def retry_after_seconds(
+    headers: Mapping[str, str] | None, now: float | None = None, *, rate_limited: bool = True
+) -> float | None:
     """How long the provider asked us to wait, in seconds, or None if it did not say.
+
+    Rate-limit reset headers ride on every response of some providers (Intercom), so they
+    only speak for a rate-limited answer; a 5xx that carries them still backs off normally.
 
     Providers disagree on units: `Retry-After` is seconds or an HTTP date, Anthropic adds
     `retry-after-ms`, reset headers are epoch seconds (Intercom), epoch ms (Linear), ISO 8601
@@ -215,6 +220,8 @@ def retry_after_seconds(headers: Mapping[str, str] | None, now: float | None = N
             return max(value, 0.0)
         if (when := _date(lower["retry-after"])) is not None:
             return max(when - now, 0.0)
+    if not rate_limited:
+        return None
     for name in _RESET_HEADERS:
         if name in lower and (wait := _reset_wait(lower[name], now)) is not None:
             return wait

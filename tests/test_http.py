@@ -175,6 +175,17 @@ def test_429_waits_until_x_ratelimit_reset_epoch(
     assert 5.0 < sleeps[0] <= 7.0
 
 
+def test_server_error_backs_off_although_a_reset_header_rides_along(
+    server: LocalServer, client: HttpClient, sleeps: list[float]
+) -> None:
+    """Intercom sends X-RateLimit-Reset on every answer; only a 429 means "wait until then"."""
+    reset = int(time.time()) + 40
+    server.reply(Reply(500, {"message": "oops"}, {"X-RateLimit-Reset": str(reset)}), Reply(200))
+    assert client.request("GET", "/x").status_code == 200
+    assert len(sleeps) == 1
+    assert sleeps[0] < 5.0
+
+
 def test_rate_limit_wait_is_capped_and_gives_up_as_rate_limited(
     server: LocalServer, sleeps: list[float]
 ) -> None:
@@ -285,7 +296,8 @@ def test_secrets_never_reach_logs_or_errors(
 
     server.reply(Reply(500, "boom"), echo)
     caplog.set_level(logging.DEBUG)
-    caplog.set_level(logging.DEBUG, logger="hub")  # an app created earlier may have set hub's level
+    for name in ("hub", "urllib3"):  # an app or an SDK used earlier may have set these loggers' levels
+        caplog.set_level(logging.DEBUG, logger=name)
     with (
         local_client(
             server.url,
