@@ -66,12 +66,21 @@ def serve(target: str, env: dict[str, str], workers: int) -> tuple[subprocess.Po
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
-            requests.get(url + "/healthz", timeout=1)
+            requests.get(url + "/healthz", timeout=5)
             return process, url
-        except requests.ConnectionError:
+        except requests.RequestException:
             time.sleep(0.2)
     process.kill()
     raise SystemExit(f"{target} did not start")
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def batch_body(size: int, users: int) -> bytes:
@@ -167,8 +176,7 @@ def main() -> None:
                 results.append(drive(f"{name} /v1/track", url, "/v1/track",
                                      [track_body(users) for _ in range(tracks)], 1, args.clients, auth))
             finally:
-                process.terminate()
-                process.wait(timeout=30)
+                stop(process)
 
         with app.app_context():
             stored = db.session.execute(

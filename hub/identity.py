@@ -10,6 +10,7 @@ belong to two profiles, the younger profile is merged into the older, with a rec
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -67,12 +68,19 @@ def keys_of(identities: Mapping[str, Any]) -> list[Key]:
 
 
 class Resolver:
-    """Resolves keys to profile ids within one transaction, remembering what it has seen."""
+    """Resolves a whole batch of events to profile ids in a handful of statements.
+
+    Events of one batch that share a key are one person. Keys are read in one query, new
+    people get their profiles in one INSERT, and all unclaimed keys are claimed in one
+    INSERT … ON CONFLICT DO NOTHING in (kind, value) order, so concurrent batches take their
+    index locks in the same order and wait for each other instead of deadlocking.
+    """
 
     def __init__(self, session: Session) -> None:
         self.session = session
         self.owner: dict[Key, int] = {}
         self.merged_into: dict[int, int] = {}
+        self.created: set[int] = set()
 
     def current(self, profile_id: int) -> int:
         """Where a profile resolved earlier in this batch lives now, after any later merge."""
@@ -80,31 +88,38 @@ class Resolver:
             profile_id = self.merged_into[profile_id]
         return profile_id
 
-    def preload(self, keys: Iterable[Key]) -> None:
-        """One query for a whole batch, so most events resolve from memory."""
-        self._load([k for k in set(keys) if k not in self.owner])
-
-    def resolve(self, keys: list[Key]) -> int:
-        if not keys:
+    def resolve_batch(self, key_lists: list[list[Key]], traits: list[Mapping[str, Any]]) -> list[int]:
+        """One profile id per entry of `key_lists`; new profiles start with their events' traits."""
+        if any(not keys for keys in key_lists):
             raise ValueError("an event needs at least one identity")
-        self._load([k for k in keys if k not in self.owner])
-        owners = {self.owner[k] for k in keys if k in self.owner}
-        missing = [k for k in keys if k not in self.owner]
-        if missing:
-            fresh = None if owners else self._new_profile()
-            self._claim(missing, min(owners) if owners else fresh)  # type: ignore[arg-type]
-            owners = {self.owner[k] for k in keys}
-            if fresh is not None and owners != {fresh}:
-                # Lost a race for a brand-new person: this profile was never visible to anyone.
-                owners.discard(fresh)
-                self._discard_fresh(fresh, min(owners))
+        self._load(sorted({k for keys in key_lists for k in keys} - self.owner.keys()))
+        groups = _people(key_lists)
+        new_groups = [g for g in groups if not any(k in self.owner for k in g.keys)]
+        fresh = self._new_profiles([_traits_of(g.members, traits) for g in new_groups])
+        target = {id(g): p for g, p in zip(new_groups, fresh, strict=True)}
+        for group in groups:
+            if id(group) not in target:
+                target[id(group)] = min(self.owner[k] for k in group.keys if k in self.owner)
+        claims = sorted((k, target[id(g)]) for g in groups for k in g.keys if k not in self.owner)
+        self._claim(claims)
+        people: dict[int, int] = {}
+        for group in groups:
+            survivor = self._settle(group.keys, target[id(group)])
+            for index in group.members:
+                people[index] = survivor
+        return [self.current(people[i]) for i in range(len(key_lists))]
+
+    def _settle(self, keys: list[Key], intended: int) -> int:
+        """After the claim, folds whatever profiles now own this person's keys into one."""
+        owners = {self.current(self.owner[k]) for k in keys}
+        if intended in self.created and owners != {intended}:
+            # Lost a race for a brand-new person: this profile was never visible to anyone.
+            owners.discard(intended)
+            self._discard_fresh(intended, min(owners))
         survivor = min(owners)
         for other in sorted(owners - {survivor}):
             merge(self.session, survivor, other, reason={"keys": [list(k) for k in keys]})
             self.merged_into[other] = survivor
-            for key, owner in self.owner.items():
-                if owner == other:
-                    self.owner[key] = survivor
         return survivor
 
     def _load(self, keys: list[Key]) -> None:
@@ -117,27 +132,78 @@ class Resolver:
             for kind, value, profile_id in rows:
                 self.owner[(kind, value)] = profile_id
 
-    def _new_profile(self) -> int:
+    def _new_profiles(self, traits: list[dict[str, Any]]) -> list[int]:
+        if not traits:
+            return []
         now = utcnow()
-        return int(
-            self.session.execute(
-                sa.insert(Profile).values(traits={}, created_at=now, updated_at=now).returning(Profile.id)
-            ).scalar_one()
-        )
+        rows = [{"traits": t, "created_at": now, "updated_at": now} for t in traits]
+        ids = [
+            int(i)
+            for i in self.session.scalars(
+                sa.insert(Profile).returning(Profile.id, sort_by_parameter_order=True), rows
+            )
+        ]
+        self.created.update(ids)
+        return ids
 
-    def _claim(self, keys: list[Key], profile_id: int) -> None:
+    def _claim(self, claims: list[tuple[Key, int]]) -> None:
+        if not claims:
+            return
         now = utcnow()
-        rows = [{"kind": k, "value": v, "profile_id": profile_id, "created_at": now} for k, v in keys]
-        self.session.execute(insert_ignore(self.session, Identity).values(rows))
-        self._load(keys)
+        for start in range(0, len(claims), 500):
+            rows = [
+                {"kind": kind, "value": value, "profile_id": profile_id, "created_at": now}
+                for (kind, value), profile_id in claims[start : start + 500]
+            ]
+            self.session.execute(insert_ignore(self.session, Identity).values(rows))
+        self._load([key for key, _ in claims])
 
     def _discard_fresh(self, fresh_id: int, target: int) -> None:
         self.session.execute(sa.update(Identity).where(Identity.profile_id == fresh_id).values(profile_id=target))
         self.session.execute(sa.delete(Profile).where(Profile.id == fresh_id))
+        self.created.discard(fresh_id)
         self.merged_into[fresh_id] = target
         for key, owner in self.owner.items():
             if owner == fresh_id:
                 self.owner[key] = target
+
+
+@dataclass
+class _Person:
+    keys: list[Key]
+    members: list[int]
+
+
+def _people(key_lists: list[list[Key]]) -> list[_Person]:
+    """Events connected through any shared key belong to one person (union-find over keys)."""
+    parent = list(range(len(key_lists)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    first_with: dict[Key, int] = {}
+    for index, keys in enumerate(key_lists):
+        for key in keys:
+            if key in first_with:
+                parent[root(index)] = root(first_with[key])
+            else:
+                first_with[key] = index
+    people: dict[int, _Person] = {}
+    for index, keys in enumerate(key_lists):
+        person = people.setdefault(root(index), _Person([], []))
+        person.members.append(index)
+        person.keys.extend(k for k in keys if k not in person.keys)
+    return list(people.values())
+
+
+def _traits_of(members: list[int], traits: list[Mapping[str, Any]]) -> dict[str, Any]:
+    merged: dict[str, Any] = {}
+    for index in members:
+        merged.update({k: v for k, v in traits[index].items() if v is not None})
+    return merged
 
 
 def merge(session: Session, survivor_id: int, merged_id: int, reason: dict[str, Any]) -> None:

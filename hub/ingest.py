@@ -60,15 +60,14 @@ def store_events(session: Session, connection_id: int, events: Sequence[JourneyE
         return Stored([], duplicates, [])
 
     resolver = Resolver(session)
-    resolver.preload(k for _, keys in fresh for k in keys)
-    resolved = [(event, resolver.resolve(keys)) for event, keys in fresh]
+    profile_ids = resolver.resolve_batch([keys for _, keys in fresh], [event.traits for event, _ in fresh])
     traits: dict[int, dict[str, Any]] = {}
     rows = []
     now = utcnow()
-    for event, profile_id in resolved:
-        profile_id = resolver.current(profile_id)
-        # None means "not known to this source": it must not erase an earlier event's value
-        traits.setdefault(profile_id, {}).update({k: v for k, v in event.traits.items() if v is not None})
+    for (event, _), profile_id in zip(fresh, profile_ids, strict=True):
+        if profile_id not in resolver.created:
+            # None means "not known to this source": it must not erase an earlier event's value
+            traits.setdefault(profile_id, {}).update({k: v for k, v in event.traits.items() if v is not None})
         rows.append(
             {
                 "connection_id": connection_id,
