@@ -110,3 +110,26 @@ def test_openapi_document_is_generated_from_the_models(client: FlaskClient) -> N
     assert schemas["ConnectionIn"]["additionalProperties"] is False
     assert set(schemas["ConnectionIn"]["required"]) == {"connector", "name"}
     assert document["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
+
+
+def test_create_connection_shows_generated_keys_once_then_masks_them(api: FlaskClient) -> None:
+    created = api.post("/api/v1/connections", json={"connector": "generic", "name": "events"})
+    assert created.status_code == 201
+    secret = created.json["generated"]["secret"]
+    assert secret.startswith("whsec_")
+    assert created.json["settings"]["secret"] == "********"
+    listed = api.get("/api/v1/connections").get_data(as_text=True)
+    one = api.get(f"/api/v1/connections/{created.json['id']}").get_data(as_text=True)
+    assert secret not in listed and secret not in one
+    assert api.get(f"/api/v1/connections/{created.json['id']}").json["created_at"].endswith("Z")
+
+
+def test_create_connection_conflict_and_bad_settings(app: Flask, api: FlaskClient) -> None:
+    assert api.post("/api/v1/connections", json={"connector": "tracking", "name": "web"}).status_code == 201
+    again = api.post("/api/v1/connections", json={"connector": "tracking", "name": "web"})
+    assert again.status_code == 409
+    bad = api.post("/api/v1/connections", json={"connector": "hubspot", "name": "crm", "settings": {"colour": "x"}})
+    assert bad.status_code == 400
+    assert {"field": "settings.colour", "message": "unknown setting"} in bad.json["error"]["details"]
+    with app.app_context():
+        assert db.session.execute(sa.text("SELECT count(*) FROM connections")).scalar_one() == 1

@@ -45,6 +45,16 @@ class ConnectionOut(BaseModel):
     updated_at: datetime
 
 
+class ConnectionCreated(ConnectionOut):
+    generated: dict[str, Any] = Field(
+        default_factory=dict, description="keys the connector made (write key, webhook secret), shown this once"
+    )
+
+
+def render(connection: Connection) -> dict[str, Any]:
+    return ConnectionOut.model_validate(public_view(connection)).model_dump(mode="json")
+
+
 class ConnectionPage(BaseModel):
     items: list[ConnectionOut]
     next_cursor: str | None
@@ -57,7 +67,7 @@ def list_connections() -> dict[str, Any]:
     stmt = sa.select(Connection)
     if query.connector:
         stmt = stmt.where(Connection.connector == query.connector)
-    return page(stmt, Connection.id, query, public_view)
+    return page(stmt, Connection.id, query, render)
 
 
 @api.get("/connections/<int:connection_id>")
@@ -66,15 +76,15 @@ def get_connection(connection_id: int) -> dict[str, Any]:
     connection = db.session.get(Connection, connection_id)
     if connection is None:
         raise ApiError(404, "not_found", f"no connection {connection_id}")
-    return public_view(connection)
+    return render(connection)
 
 
 @api.post("/connections")
-@spec.validate(json=ConnectionIn, resp=Response(HTTP_201=ConnectionOut), tags=["connections"])
+@spec.validate(json=ConnectionIn, resp=Response(HTTP_201=ConnectionCreated), tags=["connections"])
 def add_connection() -> tuple[dict[str, Any], int]:
     body: ConnectionIn = request.context.json  # type: ignore[attr-defined]
     try:
-        connection = create_connection(body.connector, body.name, body.settings).connection
+        created = create_connection(body.connector, body.name, body.settings)
     except IntegrityError:
         db.session.rollback()
         raise ApiError(409, "conflict", f"a {body.connector} connection named {body.name!r} exists") from None
@@ -84,7 +94,7 @@ def add_connection() -> tuple[dict[str, Any], int]:
         details = [{"field": f"settings.{k}", "message": v} for k, v in exc.problems.items()]
         raise ApiError(400, "invalid_settings", f"invalid settings: {exc}", details) from None
     db.session.commit()
-    return public_view(connection), 201
+    return {**render(created.connection), "generated": created.generated}, 201
 
 
 @api.post("/connections/<int:connection_id>/test")
