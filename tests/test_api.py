@@ -110,6 +110,8 @@ def test_openapi_document_is_generated_from_the_models(client: FlaskClient) -> N
     assert schemas["ConnectionIn"]["additionalProperties"] is False
     assert set(schemas["ConnectionIn"]["required"]) == {"connector", "name"}
     assert document["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
+    assert set(schemas["ErrorInfo"]["required"]) == {"code", "message"}
+    assert "ErrorBody" in document["paths"]["/api/v1/runs"]["get"]["responses"]["400"]["content"]["application/json"]["schema"]["$ref"]
 
 
 def test_create_connection_shows_generated_keys_once_then_masks_them(api: FlaskClient) -> None:

@@ -11,10 +11,23 @@ import json
 from typing import Any
 
 from flask import Request, Response, abort
+from pydantic import BaseModel
 from spectree import SecurityScheme, SecuritySchemeData, SpecTree
 from spectree.models import SecureType
 
 from hub.errors import error_response, fields_message, validation_details
+
+
+class ErrorInfo(BaseModel):
+    code: str
+    message: str
+    details: Any = None
+
+
+class ErrorBody(BaseModel):
+    """The shape of every 4xx answer, documented where spectree would show its own."""
+
+    error: ErrorInfo
 
 
 def _reshape(req: Request, resp: Response | None, req_error: Any, _instance: Any, _adapter: Any = None) -> None:
@@ -38,6 +51,7 @@ spec = SpecTree(
     title="journeyhub API",
     version="v1",
     validation_error_status=400,
+    validation_error_model=ErrorBody,
     before=_reshape,
     page_templates={},
     naming_strategy=lambda model: model.__name__,
