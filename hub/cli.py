@@ -33,6 +33,17 @@ def migrated_app() -> Flask:
     return app
 
 
+def finish_jobs(app: Flask, timeout: float = 120.0) -> None:
+    """Without Redis, queued work lives in this process: let it finish before the process ends."""
+    from hub.jobs import InProcessBackend
+
+    backend = app.extensions["journeyhub.jobs"]
+    if isinstance(backend, InProcessBackend):
+        if not backend.drain(timeout):
+            click.echo(f"journeyhub: jobs still running after {timeout:.0f} s are abandoned", err=True)
+        backend.shutdown()
+
+
 @click.group()
 def main() -> None:
     """journeyhub: journey-triggered customer research hub."""
@@ -59,6 +70,7 @@ def serve(host: str, port: int) -> None:
         pass
     finally:
         server.server_close()
+        finish_jobs(app)
 
 
 @main.command()
@@ -183,6 +195,7 @@ def sync(cohort_id: int) -> None:
             raise click.ClickException(str(exc)) from None
         except SyncFailed as exc:
             outcome = exc.outcome
+    finish_jobs(app)
     figures = {"run_id": outcome.run_id, "cohort_id": cohort_id, "status": outcome.status, **outcome.stats}
     click.echo(json.dumps(figures | {"error": outcome.error}))
     if outcome.status != "succeeded":

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from click.testing import CliRunner
 from flask import Flask
 
@@ -17,6 +18,7 @@ from connectors.registry import get_connector
 from hub.cli import main
 from hub.cohorts.service import create_cohort
 from hub.db import db
+from hub.models import Run
 from tests.conftest import close_app, make_app
 from tests.connectors.conftest import SOURCES, add_connection, start_fake, wrong_credentials
 
@@ -79,6 +81,9 @@ def test_sync_runs_one_cohort_now_and_prints_its_figures(app: Flask, monkeypatch
             1,
         )
         assert figures["cohort_id"] == cohorts[0] and figures["error"] is None
+        with app.app_context():  # the in-process evaluation finished before the command returned
+            evaluated = db.session.scalars(sa.select(Run.stats).where(Run.kind == "evaluate")).all()
+        assert sum(stats["events"] for stats in evaluated) == 9
 
         failed = runner.invoke(main, ["sync", str(cohorts[1])])
         assert failed.exit_code == 1 and json.loads(failed.output)["status"] == "failed"
