@@ -141,8 +141,12 @@ class FakeServer(abc.ABC):
     def routes(self) -> list[Rule]:
         """Werkzeug rules whose endpoint names are handler method names."""
 
-    @abc.abstractmethod
-    def authorized(self, request: Request) -> bool: ...
+    token: str
+    """The access token the fake accepts; each provider mints it in its own format."""
+
+    def authorized(self, request: Request) -> bool:
+        """Bearer auth, which every imitated provider uses; a provider with more schemes overrides."""
+        return request.headers.get("Authorization") == f"Bearer {self.token}"
 
     @abc.abstractmethod
     def error(
@@ -165,9 +169,9 @@ class FakeServer(abc.ABC):
     @abc.abstractmethod
     def source_ref(self, cohort: int) -> str: ...
 
-    @abc.abstractmethod
     def provider_credentials(self) -> dict[str, str]:
         """Connection settings beyond ``base_url``/``ca_bundle``, as ``--set`` keys."""
+        return {"access_token": self.token}
 
     @abc.abstractmethod
     def decorate(self, request: Request, response: Response) -> None:

@@ -100,12 +100,6 @@ class HubSpotFake(FakeServer):
         ]
 
     # -- identity and dialect ---------------------------------------------------------------
-    def authorized(self, request: Request) -> bool:
-        return request.headers.get("Authorization") == f"Bearer {self.token}"
-
-    def provider_credentials(self) -> dict[str, str]:
-        return {"access_token": self.token}
-
     def member_id(self, index: int) -> str:
         return str(ID_BASE + index)
 

@@ -105,12 +105,6 @@ class IntercomFake(FakeServer):
         ]
 
     # -- identity and dialect ---------------------------------------------------------------
-    def authorized(self, request: Request) -> bool:
-        return request.headers.get("Authorization") == f"Bearer {self.token}"
-
-    def provider_credentials(self) -> dict[str, str]:
-        return {"access_token": self.token}
-
     def member_id(self, index: int) -> str:
         return f"64{self.seed % 16**6:06x}{index:016x}"
 

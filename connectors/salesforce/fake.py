@@ -130,9 +130,6 @@ class SalesforceFake(FakeServer):
         scheme, _, token = request.headers.get("Authorization", "").partition(" ")
         return scheme in ("Bearer", "OAuth") and token == self.token
 
-    def provider_credentials(self) -> dict[str, str]:
-        return {"access_token": self.token}
-
     def member_id(self, index: int) -> str:
         return sf_id("003", index)
 
