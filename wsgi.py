@@ -1,5 +1,5 @@
 """For any WSGI server: `gunicorn wsgi:app`."""
 
-from hub import create_app
+from hub.app import create_app
 
 app = create_app()

@@ -153,7 +153,7 @@ def main() -> None:
             "JOURNEYHUB_LOG_LEVEL": "WARNING",
         }
         os.environ.update(env)
-        from hub import create_app
+        from hub.app import create_app
         from hub.connections import create_connection
         from hub.db import db
         from hub.migrate import upgrade

@@ -1,5 +1,5 @@
-"""The platform: app factory, settings, database, jobs, secrets, API and CLI."""
+"""The platform: `app.create_app()`, settings, database, the inbound and outbound paths, jobs, API and CLI.
 
-from hub.app import create_app
-
-__all__ = ["create_app"]
+Nothing is imported here, so `hub.outbound` (which connectors use through their SDK) can be
+imported without pulling in the whole application.
+"""

@@ -7,9 +7,11 @@ from typing import Any
 
 from flask import Flask
 
-from hub import api, db, errors, health, hooks, jobs, secrets, tracking
+from hub import api, db, errors, health, secrets
 from hub.config import Settings, load_settings
-from hub.scrub import install_on_root_handlers
+from hub.inbound import hooks, tracking
+from hub.outbound.scrub import install_on_root_handlers
+from hub.runtime import jobs
 
 
 def create_app(config: Mapping[str, Any] | Settings | None = None) -> Flask:
@@ -22,7 +24,7 @@ def create_app(config: Mapping[str, Any] | Settings | None = None) -> Flask:
     install_on_root_handlers(settings.journeyhub_log_level)
 
     key = settings.fernet_key()
-    app.secret_key = key
+    app.secret_key = secrets.derived_key(key, purpose="flask session")
     secrets.init_app(app, key)
     db.init_app(app, settings)
     jobs.init_app(app, settings.redis_url)
@@ -33,6 +35,3 @@ def create_app(config: Mapping[str, Any] | Settings | None = None) -> Flask:
     api.init_app(app)
     return app
 
-
-def settings_of(app: Flask) -> Settings:
-    return app.config["JOURNEYHUB"]  # type: ignore[no-any-return]

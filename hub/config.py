@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from cryptography.fernet import Fernet
+from flask import current_app
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
@@ -121,3 +122,9 @@ def load_settings(overrides: Mapping[str, Any] | None = None) -> Settings:
             f"{str(err['loc'][0]).upper()}: {err['msg']}" if err["loc"] else err["msg"] for err in exc.errors()
         )
         raise SettingsError(f"invalid settings: {problems}") from None
+
+
+def current_settings() -> Settings:
+    """The settings of the app handling this request or job."""
+    settings: Settings = current_app.config["JOURNEYHUB"]
+    return settings

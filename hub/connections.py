@@ -8,11 +8,11 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from connectors.base import CheckResult
 from connectors.registry import get_connector
+from connectors.sdk import CheckResult
 from hub.db import db
 from hub.models import Connection
-from hub.scrub import SCRUBBER
+from hub.outbound.scrub import SCRUBBER
 from hub.secrets import masked, vault
 
 
@@ -57,8 +57,9 @@ def find_by_credential(connector_name: str, credential: str) -> Connection | Non
 
 def settings(connection: Connection) -> dict[str, Any]:
     """Decrypted settings; their secret values are registered with the log scrubber on the way out."""
-    values = vault().open(connection.config_encrypted)
-    secret_fields = get_connector(connection.connector).spec.secret_fields
+    spec = get_connector(connection.connector).spec
+    values = spec.typed(vault().open(connection.config_encrypted))
+    secret_fields = spec.secret_fields
     SCRUBBER.add(*(str(v) for k, v in values.items() if k in secret_fields and v))
     return values
 

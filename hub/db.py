@@ -13,8 +13,9 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Flask
 from flask_sqlalchemy_lite import SQLAlchemy
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, Session
 
 from hub.config import Settings
 
@@ -56,6 +57,13 @@ class Base(DeclarativeBase):
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def insert_ignore(session: Session, model: type[Base]) -> Any:
+    """INSERT … ON CONFLICT DO NOTHING in the session's dialect: how claims and duplicates stay race-free."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return insert(model).on_conflict_do_nothing()
 
 
 db = SQLAlchemy()

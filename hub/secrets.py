@@ -6,6 +6,8 @@ import json
 from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import Flask, current_app
 
 MASK = "********"
@@ -31,6 +33,15 @@ class Vault:
         except InvalidToken:
             raise SecretsError("connection settings cannot be decrypted with the configured key") from None
         return data
+
+
+def derived_key(key: bytes, *, purpose: str) -> bytes:
+    """A key for another purpose (signing sessions, links), derived so that knowing it reveals nothing of `key`.
+
+    One key to keep and rotate for operators; one key per purpose inside, so a leaked
+    session key cannot decrypt the connection secrets.
+    """
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose.encode()).derive(key)
 
 
 def init_app(app: Flask, key: bytes) -> None:

@@ -7,8 +7,8 @@ person can see that every stored event was handed on.
 from __future__ import annotations
 
 from hub.db import db, utcnow
-from hub.jobs import job
 from hub.models import Run
+from hub.runtime.jobs import job
 
 
 @job

@@ -18,7 +18,7 @@ from cryptography.fernet import Fernet
 from flask import Flask
 from flask.testing import FlaskClient
 
-from hub import create_app
+from hub.app import create_app
 from hub.migrate import upgrade
 from tests.servers import Postgres, Redis, start_postgres, start_redis
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from hub.db import db, utcnow
-from hub.jobs import job
 from hub.models import Run
+from hub.runtime.jobs import job
 
 
 @job

@@ -87,7 +87,7 @@ def test_worker_runs_jobs_from_redis_in_its_own_process(tmp_path: Path, database
         REDIS_URL=redis_server.url,
         JOURNEYHUB_SECRET_KEY=settings.journeyhub_secret_key.get_secret_value(),
     )
-    from hub import jobs
+    from hub.runtime import jobs
 
     with app.app_context():
         job_id = jobs.enqueue("tests.job_samples.record_run", "from-worker")

@@ -12,9 +12,9 @@ from rq import SimpleWorker
 from rq.job import Job
 from rq.registry import FailedJobRegistry, ScheduledJobRegistry
 
-from hub import jobs
 from hub.db import db
 from hub.models import Run
+from hub.runtime import jobs
 from tests.job_samples import fail_until, record_run
 
 
@@ -42,8 +42,8 @@ def test_in_process_unique_job_id_runs_once(app: Flask) -> None:
     assert [r.subject for r in runs(app, "test")] == ["once"]
 
 
-def test_in_process_retries_a_failing_job(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(jobs, "RETRY_INTERVALS", (0.05, 0.05, 0.05))
+def test_in_process_retries_a_failing_job(app: Flask) -> None:
+    app.extensions["journeyhub.jobs"].retry_intervals = (0.05, 0.05, 0.05)
     with app.app_context():
         jobs.enqueue(fail_until, "flaky", 2)
     deadline = time.monotonic() + 10
@@ -53,8 +53,8 @@ def test_in_process_retries_a_failing_job(app: Flask, monkeypatch: pytest.Monkey
     assert [r.status for r in runs(app, "attempt")] == ["failed", "failed", "succeeded"]
 
 
-def test_in_process_gives_up_after_the_last_retry(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(jobs, "RETRY_INTERVALS", (0.01,))
+def test_in_process_gives_up_after_the_last_retry(app: Flask) -> None:
+    app.extensions["journeyhub.jobs"].retry_intervals = (0.01,)
     backend = app.extensions["journeyhub.jobs"]
     with app.app_context():
         jobs.enqueue(fail_until, "hopeless", 99)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from connectors.base import Capability, ConfigField, ConfigProblem, Connector, ConnectorSpec
 from connectors.generic import signature
 from connectors.generic.webhook import GenericWebhook
+from connectors.sdk import Capability, ConfigField, ConfigProblem, Connector, ConnectorSpec
 
 
 class GenericConnector(Connector):

@@ -7,15 +7,22 @@ Standard Webhooks senders do) never stores an event twice; item `i` of a list is
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from connectors.base import InboundRequest, Parsed, PayloadError, Rejected
 from connectors.generic import signature
-from hub.inbound import IdText, Invalid, IsoTime, check_identities, load_json, tolerance, validation_problems
-from hub.ingest import JourneyEvent
+from connectors.sdk import InboundRequest, JourneyEvent, Parsed, PayloadError, Rejected
+from connectors.sdk.parsing import (
+    IdText,
+    Invalid,
+    IsoTime,
+    check_identities,
+    load_json,
+    to_utc,
+    validation_problems,
+)
 
 MAX_ID_LEN = 200
 
@@ -44,7 +51,7 @@ class GenericEvent(BaseModel):
 class GenericWebhook:
     def verify(self, config: dict[str, Any], request: InboundRequest) -> None:
         secret = str(config.get("secret", ""))
-        signature.verify(secret, request.headers, request.body, request.received_at, tolerance())
+        signature.verify(secret, request.headers, request.body, request.received_at, request.tolerance)
 
     def parse(self, config: dict[str, Any], request: InboundRequest) -> Parsed:
         msg_id = request.headers.get("webhook-id", "")
@@ -88,7 +95,7 @@ def _event(item: Any, external_id: str, received_at: datetime, prefix: str) -> t
         external_id=external_id,
         name=model.event,
         identities=identities,
-        occurred_at=occurred.replace(tzinfo=UTC) if occurred.tzinfo is None else occurred.astimezone(UTC),
+        occurred_at=to_utc(occurred),
         properties=model.properties,
         traits=traits,
     )

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from connectors.base import Capability, CheckResult, ConfigField, Connector, ConnectorSpec
-from connectors.hubspot.client import HubSpotClient
+from connectors.hubspot.client import MAX_MEMBERSHIP_PAGE, HubSpotClient
+from connectors.hubspot.fake import start as start_fake
+from connectors.hubspot.kinds import HUBSPOT_CONTACT
 from connectors.hubspot.source import HubSpotSource
 from connectors.hubspot.webhook import HubSpotWebhook
+from connectors.sdk import Capability, CheckResult, ConfigField, Connector, ConnectorSpec, FieldType, check
+from connectors.sdk.fakes.server import FakeServer
 
 
 class HubSpotConnector(Connector):
@@ -15,8 +18,12 @@ class HubSpotConnector(Connector):
         name="hubspot",
         title="HubSpot",
         fields=(
-            ConfigField(name="base_url", label="API address", default="https://api.hubapi.com"),
-            ConfigField(name="access_token", label="Private app or OAuth access token", secret=True),
+            ConfigField(
+                name="base_url", label="API address", type=FieldType.URL, default="https://api.hubapi.com"
+            ),
+            ConfigField(
+                name="access_token", label="Private app or OAuth access token", secret=True, required=True
+            ),
             ConfigField(
                 name="client_secret",
                 label="App client secret",
@@ -32,17 +39,29 @@ class HubSpotConnector(Connector):
             ConfigField(
                 name="webhook_url",
                 label="Webhook URL as HubSpot calls it",
+                type=FieldType.URL,
                 help="only when a proxy changes the address HubSpot signed",
             ),
-            ConfigField(name="page_size", label="List members per request", default=250, help="at most 250"),
+            ConfigField(
+                name="page_size",
+                label="List members per request",
+                type=FieldType.INTEGER,
+                default=MAX_MEMBERSHIP_PAGE,
+                minimum=1,
+                maximum=MAX_MEMBERSHIP_PAGE,
+            ),
         ),
         capabilities=frozenset({Capability.WEBHOOK, Capability.SOURCE}),
+        identity_kinds=(HUBSPOT_CONTACT,),
     )
     webhook = HubSpotWebhook()
     source = HubSpotSource()
 
     def test_connection(self, config: dict[str, Any]) -> CheckResult:
-        return HubSpotClient(config).check()
+        return check(HubSpotClient(config).probe)
+
+    def fake(self, *, port: int = 0, members: int = 100, seed: int = 1) -> FakeServer:
+        return start_fake(port=port, members=members, seed=seed)
 
 
 CONNECTOR = HubSpotConnector()

@@ -1,10 +1,12 @@
-"""The official `hubspot-api-client`, pointed at the connection's base_url and run under hub.outbound.
+"""The official `hubspot-api-client`, pointed at the connection's base_url and run under the outbound scope.
 
 The SDK owns its transport, so every call goes through `Outbound.call`: its exceptions are
 classified by the shared table (401/403 → ConfigError, 429 → wait per Retry-After, 5xx →
 backoff) and replaced by scrubbed errors that are safe to show in a run record. urllib3's own
 retries are off (`Retry(0)`): by default they would replay a 429 after sleeping out its
-Retry-After unseen, so the run could neither count nor shorten that wait.
+Retry-After unseen, so the run could neither count nor shorten that wait. Each API object
+the SDK builds gets the guarded pool manager through the SDK's `api_factory` hook, so no
+request (nor redirect) can leave for an address the SSRF guard refuses.
 
 The SDK's generated Configuration sets the process-wide `urllib3` logger to WARNING each
 time it is built (for every request and response model), which would silence the shared
@@ -14,8 +16,10 @@ HTTP layer's transport logs for every connector; calls here put that level back.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from importlib.metadata import version
+from types import ModuleType
 from typing import Any, TypeVar
 
 from hubspot import HubSpot
@@ -23,9 +27,7 @@ from hubspot.crm.contacts import BatchReadInputSimplePublicObjectId, SimplePubli
 from hubspot.crm.lists import ListSearchRequest
 from urllib3 import Retry
 
-from connectors.base import CheckResult
-from hub.http_errors import HttpError, classify_exception
-from hub.outbound import outbound
+from connectors.sdk import Outbound, classify_exception, number, outbound
 
 T = TypeVar("T")
 TIMEOUT = (5.0, 30.0)
@@ -43,18 +45,50 @@ def _urllib3_level_kept() -> Iterator[None]:
         urllib3_logger.setLevel(level)
 
 
+def window_wait(headers: Mapping[str, str]) -> float | None:
+    """HubSpot names no reset time on a 429, only the length of its rate window."""
+    value = number(headers.get("x-hubspot-ratelimit-interval-milliseconds"))
+    return None if value is None else value / 1000
+
+
+def guarded_api_factory(scope: Outbound) -> Callable[[ModuleType, str, dict[str, Any]], Any]:
+    """The SDK's own factory (hubspot.discovery.discovery_base), with the guarded pool manager swapped in."""
+
+    def build(package: ModuleType, api_name: str, config: dict[str, Any]) -> Any:
+        configuration = package.Configuration()
+        for key, value in config.items():
+            if key == "api_key":
+                configuration.api_key["developer_hapikey"] = value
+            else:
+                setattr(configuration, "retries" if key == "retry" else key, value)
+        api_client = package.ApiClient(configuration=configuration)
+        api_client.user_agent = f"hubspot-api-client-python; {version('hubspot-api-client')}"
+        original = api_client.rest_client.pool_manager
+        api_client.rest_client.pool_manager = scope.pool_manager(num_pools=4, **original.connection_pool_kw)
+        original.clear()
+        return getattr(package, api_name)(api_client=api_client)
+
+    return build
+
+
 class HubSpotClient:
     def __init__(self, config: dict[str, Any]) -> None:
         self.base_url = str(config["base_url"]).rstrip("/")
         self.token = str(config.get("access_token") or "")
         self.scope = outbound()
-        self.sdk = HubSpot(access_token=self.token, host=self.base_url, retry=Retry(0))
+        self.sdk = HubSpot(
+            access_token=self.token,
+            host=self.base_url,
+            retry=Retry(0),
+            api_factory=guarded_api_factory(self.scope),
+        )
 
     def _call(self, what: str, fn: Callable[[], T]) -> T:
         """`fn` builds its request models too, so their Configuration side effect is undone as well."""
-        self.scope.check(self.base_url)
         with _urllib3_level_kept():
-            result = self.scope.call(fn, classify_exception, what=f"HubSpot {what}", secrets=[self.token])
+            result = self.scope.call(
+                fn, classify_exception, what=f"HubSpot {what}", secrets=[self.token], wait_hint=window_wait
+            )
         if result is None:
             raise RuntimeError(f"HubSpot {what} answered nothing")
         return result
@@ -99,9 +133,6 @@ class HubSpotClient:
         )
         return list(result.lists), bool(result.has_more)
 
-    def check(self) -> CheckResult:
-        try:
-            lists, _ = self.lists(0, 1)
-        except HttpError as exc:
-            return CheckResult(ok=False, message=exc.provider_message or str(exc))
-        return CheckResult(ok=True, message=f"connected to HubSpot; lists are readable ({len(lists)} seen)")
+    def probe(self) -> str:
+        lists, _ = self.lists(0, 1)
+        return f"connected to HubSpot; lists are readable ({len(lists)} seen)"

@@ -21,8 +21,8 @@ from werkzeug.routing import Rule
 from werkzeug.wrappers import Request, Response
 
 from connectors.hubspot.search import comparable, matches_filter, sort_key
-from hub.fakedata import COUNTRY_BY_CODE, Person, utcnow
-from hub.fakeserver import ApiError, FakeServer, as_int, json_response, read_json
+from connectors.sdk.fakes.population import COUNTRY_BY_CODE, Person, utcnow
+from connectors.sdk.fakes.server import ApiError, FakeServer, as_int, json_response, read_json
 
 ID_BASE = 100_001
 FIRST_LIST_ID = 11

@@ -11,7 +11,7 @@ import re
 from datetime import datetime
 from typing import Any
 
-from hub.fakeserver import ApiError
+from connectors.sdk.fakes.server import ApiError
 
 DATE_PROPERTIES = frozenset({"createdate", "lastmodifieddate"})
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from connectors.base import CohortInfo, Member
 from connectors.hubspot.client import MAX_MEMBERSHIP_PAGE, HubSpotClient
-from hub.identity import EMAIL, HUBSPOT_CONTACT
+from connectors.hubspot.kinds import HUBSPOT_CONTACT
+from connectors.sdk import EMAIL, CohortInfo, Member, paginate
 
 LIST_SEARCH_PAGE = 100
 
@@ -22,48 +22,40 @@ def wanted_properties(config: dict[str, Any]) -> list[str]:
     return list(dict.fromkeys(["email", *(str(n).strip() for n in names if str(n).strip())]))
 
 
-def page_size(config: dict[str, Any], maximum: int) -> int:
-    try:
-        wanted = int(config.get("page_size") or maximum)
-    except ValueError:
-        wanted = maximum
-    return max(1, min(wanted, maximum))
-
-
 def to_member(record_id: str, properties: dict[str, Any], wanted: list[str]) -> Member:
     traits = {name: properties.get(name) for name in wanted if name != "email"}
     return Member(
-        ref=record_id, identities={HUBSPOT_CONTACT: record_id, EMAIL: properties.get("email")}, traits=traits
+        ref=record_id,
+        identities={HUBSPOT_CONTACT.name: record_id, EMAIL.name: properties.get("email")},
+        traits=traits,
     )
 
 
 class HubSpotSource:
     def cohorts(self, config: dict[str, Any]) -> list[CohortInfo]:
         client = HubSpotClient(config)
-        found: list[CohortInfo] = []
-        more = True
-        while more:
-            lists, more = client.lists(len(found), LIST_SEARCH_PAGE)
-            found += [
-                CohortInfo(
-                    source_ref=str(item.list_id), name=item.name, size=_size(item.additional_properties)
-                )
-                for item in lists
-            ]
-            more = more and bool(lists)
-        return found
+
+        def search(offset: int | None) -> tuple[list[Any], int | None]:
+            lists, more = client.lists(offset or 0, LIST_SEARCH_PAGE)
+            return lists, (offset or 0) + len(lists) if more and lists else None
+
+        return [
+            CohortInfo(source_ref=str(item.list_id), name=item.name, size=_size(item.additional_properties))
+            for page in paginate(search, what="HubSpot lists search")
+            for item in page
+        ]
 
     def members(self, config: dict[str, Any], source_ref: str) -> Iterator[list[Member]]:
         client = HubSpotClient(config)
         wanted = wanted_properties(config)
-        limit = page_size(config, MAX_MEMBERSHIP_PAGE)
-        after: str | None = None
-        while True:
-            ids, after = client.membership_page(source_ref, after, limit)
+        limit = int(config.get("page_size") or MAX_MEMBERSHIP_PAGE)
+
+        def memberships(after: str | None) -> tuple[list[str], str | None]:
+            return client.membership_page(source_ref, after, limit)
+
+        for ids in paginate(memberships, what=f"HubSpot list {source_ref} memberships"):
             contacts = client.read_contacts(ids, wanted) if ids else {}
             yield [to_member(record_id, contacts.get(record_id, {}), wanted) for record_id in ids]
-            if after is None:
-                return
 
 
 def _size(additional: dict[str, Any] | None) -> int | None:

@@ -7,18 +7,14 @@ rewrites the host the URI we see differs from the one it signed: the connection'
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from connectors.base import InboundRequest, Parsed, PayloadError, Rejected, SignatureError
-from hub.inbound import from_epoch, load_json, same_digest
-from hub.ingest import JourneyEvent
+from connectors.hubspot.kinds import HUBSPOT_CONTACT
+from connectors.sdk import EMAIL, InboundRequest, JourneyEvent, Parsed, PayloadError, Rejected, SignatureError
+from connectors.sdk.parsing import from_epoch, load_json
+from connectors.sdk.signing import hmac_text, require_fresh, require_match
 
-TOLERANCE = timedelta(minutes=5)
 # HubSpot decodes exactly these escapes before signing (developers.hubspot.com, validating requests).
 DECODED = {
     "%3A": ":", "%2F": "/", "%3F": "?", "%40": "@", "%21": "!", "%24": "$", "%27": "'",
@@ -40,12 +36,10 @@ class HubSpotWebhook:
             sent_at = from_epoch(stamp, "X-HubSpot-Request-Timestamp", millis=True)
         except PayloadError:
             raise SignatureError("X-HubSpot-Request-Timestamp is not milliseconds since the epoch") from None
-        if abs(request.received_at - sent_at) > TOLERANCE:
-            raise SignatureError("X-HubSpot-Request-Timestamp is more than 5 minutes away from now")
+        require_fresh(sent_at, request.received_at, request.tolerance, "X-HubSpot-Request-Timestamp")
         signed = request.method.upper().encode() + signed_uri(config, request.url).encode() + request.body
-        digest = hmac.new(str(secret).encode(), signed + stamp.encode(), hashlib.sha256).digest()
-        if not same_digest(base64.b64encode(digest).decode(), signature.strip()):
-            raise SignatureError("X-HubSpot-Signature-v3 does not match")
+        expected = hmac_text(str(secret).encode(), signed + stamp.encode(), algorithm="sha256", encoding="base64")
+        require_match(expected, [signature.strip()], "X-HubSpot-Signature-v3")
 
     def parse(self, config: dict[str, Any], request: InboundRequest) -> Parsed:
         body = load_json(request.body)
@@ -94,14 +88,14 @@ def _event(item: Any, wanted: set[str]) -> JourneyEvent | None:
     contact = _contact_id(kind, item)
     if contact is None:
         return None
-    identities: dict[str, Any] = {"hubspot_contact": contact}
+    identities: dict[str, Any] = {HUBSPOT_CONTACT.name: contact}
     traits: dict[str, Any] = {}
     name, value = item.get("propertyName"), item.get("propertyValue")
     if kind == "contact.propertyChange" and isinstance(name, str):
         if name in wanted:
             traits[name] = value
         if name == "email" and value:
-            identities["email"] = value
+            identities[EMAIL.name] = value
     return JourneyEvent(
         external_id=str(event_id),
         name=f"hubspot.{kind}",

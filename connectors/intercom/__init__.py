@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from connectors.base import Capability, CheckResult, ConfigField, Connector, ConnectorSpec
 from connectors.intercom.client import MAX_PER_PAGE, IntercomClient
+from connectors.intercom.fake import start as start_fake
+from connectors.intercom.kinds import INTERCOM_CONTACT
 from connectors.intercom.source import IntercomSource
 from connectors.intercom.webhook import IntercomWebhook
+from connectors.sdk import Capability, CheckResult, ConfigField, Connector, ConnectorSpec, FieldType, check
+from connectors.sdk.fakes.server import FakeServer
 
 
 class IntercomConnector(Connector):
@@ -15,23 +18,36 @@ class IntercomConnector(Connector):
         name="intercom",
         title="Intercom",
         fields=(
-            ConfigField(name="base_url", label="API address", default="https://api.intercom.io"),
-            ConfigField(name="access_token", label="Access token", secret=True),
+            ConfigField(
+                name="base_url", label="API address", type=FieldType.URL, default="https://api.intercom.io"
+            ),
+            ConfigField(name="access_token", label="Access token", secret=True, required=True),
             ConfigField(
                 name="client_secret",
                 label="App client secret",
                 secret=True,
                 help="verifies webhook signatures",
             ),
-            ConfigField(name="page_size", label="Contacts per request", default=MAX_PER_PAGE, help="at most 150"),
+            ConfigField(
+                name="page_size",
+                label="Contacts per request",
+                type=FieldType.INTEGER,
+                default=MAX_PER_PAGE,
+                minimum=1,
+                maximum=MAX_PER_PAGE,
+            ),
         ),
         capabilities=frozenset({Capability.WEBHOOK, Capability.SOURCE}),
+        identity_kinds=(INTERCOM_CONTACT,),
     )
     webhook = IntercomWebhook()
     source = IntercomSource()
 
     def test_connection(self, config: dict[str, Any]) -> CheckResult:
-        return IntercomClient(config).check()
+        return check(IntercomClient(config).probe)
+
+    def fake(self, *, port: int = 0, members: int = 100, seed: int = 1) -> FakeServer:
+        return start_fake(port=port, members=members, seed=seed)
 
 
 CONNECTOR = IntercomConnector()

@@ -10,10 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from connectors.base import CheckResult
-from hub.http import HttpClient
-from hub.http_errors import HttpError
-from hub.outbound import outbound
+from connectors.sdk import HttpClient, outbound, paginate
 
 API_VERSION = "2.11"
 MAX_PER_PAGE = 150
@@ -31,29 +28,21 @@ class IntercomClient:
 
     def search_pages(self, query: dict[str, Any], per_page: int) -> Iterator[list[dict[str, Any]]]:
         """Contacts matching `query`, oldest first, one page at a time."""
-        pagination: dict[str, Any] = {"per_page": max(1, min(per_page, MAX_PER_PAGE))}
-        body = {
-            "query": query,
-            "pagination": pagination,
-            "sort": {"field": "created_at", "order": "ascending"},
-        }
-        while True:
+        def search(starting_after: str | None) -> tuple[list[dict[str, Any]], str | None]:
+            pagination: dict[str, Any] = {"per_page": max(1, min(per_page, MAX_PER_PAGE))}
+            if starting_after:
+                pagination["starting_after"] = starting_after
+            body = {"query": query, "pagination": pagination, "sort": {"field": "created_at", "order": "ascending"}}
             page = self.http.request("POST", "/contacts/search", json=body).json()
-            yield list(page.get("data") or [])
             following = ((page.get("pages") or {}).get("next") or {}).get("starting_after")
-            if not following:
-                return
-            pagination["starting_after"] = following
+            return list(page.get("data") or []), following or None
+
+        return paginate(search, what="Intercom contacts search")
 
     def segments(self) -> list[dict[str, Any]]:
         answer = self.http.request("GET", "/segments", params={"include_count": "true"}).json()
         return list(answer.get("segments") or [])
 
-    def check(self) -> CheckResult:
-        try:
-            found = self.segments()
-        except HttpError as exc:
-            return CheckResult(ok=False, message=exc.provider_message or str(exc))
-        finally:
-            self.http.close()
-        return CheckResult(ok=True, message=f"connected to Intercom; {len(found)} segments visible")
+    def probe(self) -> str:
+        with self.http:
+            return f"connected to Intercom; {len(self.segments())} segments visible"

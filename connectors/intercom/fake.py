@@ -23,8 +23,8 @@ from werkzeug.routing import Rule
 from werkzeug.wrappers import Request, Response
 
 from connectors.intercom.search import evaluate, validate
-from hub.fakedata import COUNTRY_BY_CODE, Person, utcnow
-from hub.fakeserver import ApiError, FakeServer, as_int, json_response, read_json
+from connectors.sdk.fakes.population import COUNTRY_BY_CODE, Person, utcnow
+from connectors.sdk.fakes.server import ApiError, FakeServer, as_int, json_response, read_json
 
 MAX_PER_PAGE, DEFAULT_PER_PAGE = 150, 50
 STANDARD_WRITABLE = (

@@ -10,10 +10,18 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from connectors.base import CohortInfo, Member
 from connectors.intercom.client import MAX_PER_PAGE, IntercomClient
-from hub.http_errors import ConfigError, ErrorResolution, FailureType, ResponseAction
-from hub.identity import EMAIL, INTERCOM_CONTACT, USER_ID
+from connectors.intercom.kinds import INTERCOM_CONTACT
+from connectors.sdk import (
+    EMAIL,
+    USER_ID,
+    CohortInfo,
+    ConfigError,
+    ErrorResolution,
+    FailureType,
+    Member,
+    ResponseAction,
+)
 
 _BAD_QUERY = ErrorResolution(ResponseAction.FAIL, FailureType.CONFIG_ERROR, "not a search query")
 
@@ -34,9 +42,9 @@ def query_for(source_ref: str) -> dict[str, Any]:
 
 def to_member(contact: dict[str, Any]) -> Member:
     identities = {
-        INTERCOM_CONTACT: contact.get("id"),
-        EMAIL: contact.get("email"),
-        USER_ID: contact.get("external_id"),
+        INTERCOM_CONTACT.name: contact.get("id"),
+        EMAIL.name: contact.get("email"),
+        USER_ID.name: contact.get("external_id"),
     }
     location = contact.get("location") or {}
     traits = {
@@ -59,8 +67,6 @@ class IntercomSource:
     def members(self, config: dict[str, Any], source_ref: str) -> Iterator[list[Member]]:
         query = query_for(source_ref)
         client = IntercomClient(config)
-        try:
+        with client.http:
             for page in client.search_pages(query, int(config.get("page_size") or MAX_PER_PAGE)):
                 yield [to_member(contact) for contact in page]
-        finally:
-            client.http.close()

@@ -6,13 +6,21 @@ the notification id, which is the event's external id.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from typing import Any
 
-from connectors.base import InboundRequest, Parsed, PayloadError, Rejected, SignatureError
-from hub.inbound import from_epoch, load_json, same_digest
-from hub.ingest import JourneyEvent
+from connectors.intercom.kinds import INTERCOM_CONTACT
+from connectors.sdk import (
+    EMAIL,
+    USER_ID,
+    InboundRequest,
+    JourneyEvent,
+    Parsed,
+    PayloadError,
+    Rejected,
+    SignatureError,
+)
+from connectors.sdk.parsing import from_epoch, load_json
+from connectors.sdk.signing import hmac_text, require_match
 
 PERSON_TYPES = {"contact", "user", "lead", "admin"}
 TRAITS = ("email", "name", "phone", "role")
@@ -27,9 +35,8 @@ class IntercomWebhook:
         algorithm, _, given = header.strip().partition("=")
         if algorithm != "sha1" or not given:
             raise SignatureError("X-Hub-Signature must be sha1=<hex digest>")
-        expected = hmac.new(str(secret).encode(), request.body, hashlib.sha1).hexdigest()
-        if not same_digest(expected, given.lower()):
-            raise SignatureError("X-Hub-Signature does not match")
+        expected = hmac_text(str(secret).encode(), request.body, algorithm="sha1", encoding="hex")
+        require_match(expected, [given.lower()], "X-Hub-Signature")
 
     def parse(self, config: dict[str, Any], request: InboundRequest) -> Parsed:
         body = load_json(request.body)
@@ -87,8 +94,8 @@ def _person(item: dict[str, Any]) -> dict[str, Any] | None:
 def _identities(person: dict[str, Any]) -> dict[str, Any]:
     if person.get("type") == "admin":
         return {}
-    identities = {"intercom_contact": person.get("id"), "email": person.get("email")}
-    identities["user_id"] = person.get("external_id") or person.get("user_id")
+    identities = {INTERCOM_CONTACT.name: person.get("id"), EMAIL.name: person.get("email")}
+    identities[USER_ID.name] = person.get("external_id") or person.get("user_id")
     return {k: v for k, v in identities.items() if isinstance(v, str | int) and str(v).strip()}
 
 

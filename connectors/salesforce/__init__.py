@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from connectors.base import Capability, CheckResult, ConfigField, Connector, ConnectorSpec
-from connectors.salesforce.client import MAX_BATCH, SalesforceClient
+from connectors.salesforce.client import MAX_BATCH, MIN_BATCH, SalesforceClient
+from connectors.salesforce.fake import start as start_fake
+from connectors.salesforce.kinds import SALESFORCE_CONTACT, SALESFORCE_LEAD
 from connectors.salesforce.source import SalesforceSource
+from connectors.sdk import Capability, CheckResult, ConfigField, Connector, ConnectorSpec, FieldType, check
+from connectors.sdk.fakes.server import FakeServer
 
 
 class SalesforceConnector(Connector):
@@ -17,6 +20,7 @@ class SalesforceConnector(Connector):
             ConfigField(
                 name="base_url",
                 label="Instance URL",
+                type=FieldType.URL,
                 required=True,
                 help="your My Domain address, e.g. https://acme.my.salesforce.com",
             ),
@@ -30,16 +34,23 @@ class SalesforceConnector(Connector):
             ConfigField(
                 name="page_size",
                 label="Rows per query batch",
+                type=FieldType.INTEGER,
                 default=MAX_BATCH,
-                help="200 to 2000; Salesforce may send fewer",
+                minimum=MIN_BATCH,
+                maximum=MAX_BATCH,
+                help="Salesforce may send fewer",
             ),
         ),
         capabilities=frozenset({Capability.SOURCE}),
+        identity_kinds=(SALESFORCE_CONTACT, SALESFORCE_LEAD),
     )
     source = SalesforceSource()
 
     def test_connection(self, config: dict[str, Any]) -> CheckResult:
-        return SalesforceClient(config).check()
+        return check(SalesforceClient(config).probe)
+
+    def fake(self, *, port: int = 0, members: int = 100, seed: int = 1) -> FakeServer:
+        return start_fake(port=port, members=members, seed=seed)
 
 
 CONNECTOR = SalesforceConnector()

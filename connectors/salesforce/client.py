@@ -1,10 +1,11 @@
-"""`simple-salesforce` pointed at the connection's instance, each call run under hub.outbound.
+"""`simple-salesforce` pointed at the connection's instance, each call run under the outbound scope.
 
 simple-salesforce always speaks https to the instance it is given, so a private CA (a test
 or on-premises proxy) comes in through `ca_bundle`, passed as `verify` on every request:
 requests lets REQUESTS_CA_BUNDLE in the environment override a session's own `verify`.
 Salesforce has no 429: an exhausted API allocation is a 403 REQUEST_LIMIT_EXCEEDED, which
-is a wait, not a credentials problem, so the shared table is corrected for it here.
+is a wait, not a credentials problem, so the shared table is corrected for it here. The SDK
+is handed the scope's guarded session, so every request it sends passes the SSRF guard.
 """
 
 from __future__ import annotations
@@ -13,12 +14,9 @@ import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import requests
 from simple_salesforce import Salesforce
 
-from connectors.base import CheckResult
-from hub.http_errors import RATE_LIMITED, ErrorResolution, HttpError, classify_exception
-from hub.outbound import outbound
+from connectors.sdk import RATE_LIMITED, ErrorResolution, classify_exception, outbound, paginate
 
 TIMEOUT = (5.0, 60.0)
 MIN_BATCH, MAX_BATCH = 200, 2000
@@ -47,7 +45,7 @@ class SalesforceClient:
         self.base_url = str(config["base_url"]).rstrip("/")
         self.token = str(config.get("access_token") or "")
         self.scope = outbound()
-        session = requests.Session()
+        session = self.scope.session()
         session.verify = str(config["ca_bundle"]) if config.get("ca_bundle") else True
         self.request_options: dict[str, Any] = {"timeout": TIMEOUT, "verify": session.verify}
         self.sdk = Salesforce(
@@ -58,7 +56,6 @@ class SalesforceClient:
         )
 
     def _call(self, what: str, fn: Callable[[], Any]) -> dict[str, Any]:
-        self.scope.check(self.base_url)
         result = self.scope.call(fn, classify, what=f"Salesforce {what}", secrets=[self.token])
         if result is None:
             raise RuntimeError(f"Salesforce {what} answered nothing")
@@ -68,24 +65,21 @@ class SalesforceClient:
         """Records batch by batch, following nextRecordsUrl until Salesforce says done."""
         size = max(MIN_BATCH, min(batch_size, MAX_BATCH))
         options = {"headers": {"Sforce-Query-Options": f"batchSize={size}"}, **self.request_options}
-        result = self._call("query", lambda: self.sdk.query(soql, **options))
-        while True:
-            yield list(result.get("records") or [])
-            following = result.get("nextRecordsUrl")
-            if result.get("done", True) or not following:
-                return
-            result = self._call(
-                "query more",
-                lambda url=following: self.sdk.query_more(url, identifier_is_url=True, **options),
-            )
 
-    def check(self) -> CheckResult:
-        try:
-            result = self._call(
-                "query", lambda: self.sdk.query("SELECT COUNT() FROM Campaign", **self.request_options)
-            )
-        except HttpError as exc:
-            return CheckResult(ok=False, message=exc.provider_message or str(exc))
-        return CheckResult(
-            ok=True, message=f"connected to Salesforce; {result.get('totalSize', 0)} campaigns visible"
-        )
+        def batch(next_records_url: str | None) -> tuple[list[dict[str, Any]], str | None]:
+            if next_records_url is None:
+                result = self._call("query", lambda: self.sdk.query(soql, **options))
+            else:
+                result = self._call(
+                    "query more",
+                    lambda: self.sdk.query_more(next_records_url, identifier_is_url=True, **options),
+                )
+            following = result.get("nextRecordsUrl")
+            done = result.get("done", True) or not following
+            return list(result.get("records") or []), None if done else str(following)
+
+        return paginate(batch, what="Salesforce query")
+
+    def probe(self) -> str:
+        result = self._call("query", lambda: self.sdk.query("SELECT COUNT() FROM Campaign", **self.request_options))
+        return f"connected to Salesforce; {result.get('totalSize', 0)} campaigns visible"

@@ -25,8 +25,8 @@ from werkzeug.routing import Rule
 from werkzeug.wrappers import Request, Response
 
 from connectors.salesforce.soql import Query, parse_soql, sort_key
-from hub.fakedata import COUNTRY_BY_CODE
-from hub.fakeserver import ApiError, FakeServer, json_response, read_json
+from connectors.sdk.fakes.population import COUNTRY_BY_CODE
+from connectors.sdk.fakes.server import ApiError, FakeServer, json_response, read_json
 
 SUFFIX = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
 STRIDE = 10**9

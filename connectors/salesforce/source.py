@@ -12,14 +12,21 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from connectors.base import CohortInfo, Member
 from connectors.salesforce.client import MAX_BATCH, SalesforceClient
-from hub.http_errors import ConfigError, ErrorResolution, FailureType, ResponseAction
-from hub.identity import EMAIL, SALESFORCE_CONTACT, SALESFORCE_LEAD
+from connectors.salesforce.kinds import SALESFORCE_CONTACT, SALESFORCE_LEAD
+from connectors.sdk import (
+    EMAIL,
+    CohortInfo,
+    ConfigError,
+    ErrorResolution,
+    FailureType,
+    Member,
+    ResponseAction,
+)
 
 CAMPAIGN_ID = re.compile(r"701[A-Za-z0-9]{12}(?:[A-Za-z0-9]{3})?")
 MEMBER_FIELDS = "Id, ContactId, LeadId, Email, FirstName, LastName, Status"
-KIND_OF_OBJECT = {"Contact": SALESFORCE_CONTACT, "Lead": SALESFORCE_LEAD}
+KIND_OF_OBJECT = {"Contact": SALESFORCE_CONTACT.name, "Lead": SALESFORCE_LEAD.name}
 NOT_TRAITS = frozenset({"Id", "Email", "ContactId", "LeadId"})
 _BAD_REF = ErrorResolution(ResponseAction.FAIL, FailureType.CONFIG_ERROR, "not a cohort Salesforce can list")
 
@@ -52,9 +59,9 @@ def flatten(record: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
 def to_member(record: Mapping[str, Any]) -> Member:
     fields = flatten(record)
     object_type = str((record.get("attributes") or {}).get("type") or "")
-    identities: dict[str, Any] = {EMAIL: fields.get("Email")}
+    identities: dict[str, Any] = {EMAIL.name: fields.get("Email")}
     if object_type == "CampaignMember":
-        identities |= {SALESFORCE_CONTACT: fields.get("ContactId"), SALESFORCE_LEAD: fields.get("LeadId")}
+        identities |= {SALESFORCE_CONTACT.name: fields.get("ContactId"), SALESFORCE_LEAD.name: fields.get("LeadId")}
         ref = fields.get("ContactId") or fields.get("LeadId") or fields.get("Id")
     else:
         if object_type in KIND_OF_OBJECT:

@@ -9,7 +9,8 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from connectors.base import Capability, ConfigField, Connector, ConnectorSpec
+from connectors.sdk import Capability, ConfigField, Connector, ConnectorSpec
+from connectors.tracking.segment import SegmentTracking
 
 WRITE_KEY_BYTES = 24
 
@@ -29,6 +30,7 @@ class TrackingConnector(Connector):
         capabilities=frozenset({Capability.TRACKING}),
         lookup_field="write_key",
     )
+    tracking = SegmentTracking()
 
     def generate_settings(self, config: dict[str, Any]) -> dict[str, Any]:
         return {} if config.get("write_key") else {"write_key": secrets.token_urlsafe(WRITE_KEY_BYTES)}

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictStr, ValidationError
 
-from connectors.base import Parsed, PayloadError, Rejected
-from hub.inbound import IdText, Invalid, IsoTime, check_identities, validation_problems
-from hub.ingest import JourneyEvent
+from connectors.sdk import JourneyEvent, Parsed, PayloadError, Rejected
+from connectors.sdk.parsing import IdText, Invalid, IsoTime, check_identities, to_utc, validation_problems
 
 Kind = Literal["track", "identify", "page", "screen", "group", "alias"]
 UNSUPPORTED = {"group", "alias"}
@@ -55,6 +54,17 @@ class Envelope(BaseModel):
     batch: list[Any] = Field(min_length=1)
     context: Object = None
     sentAt: IsoTime | None = None
+
+
+class SegmentTracking:
+    """The paths of Segment's Tracking API that journeyhub serves (`/v1/<kind>`)."""
+
+    kinds = frozenset({"track", "identify", "page", "screen", "batch"})
+
+    def parse(self, kind: str, body: Any, received_at: datetime) -> Parsed:
+        if kind not in self.kinds:
+            raise PayloadError(f"/v1/{kind} is not a Segment call", field="(path)")
+        return parse(kind, body, received_at)  # type: ignore[arg-type]
 
 
 def parse(kind: Kind | Literal["batch"], body: Any, received_at: datetime) -> Parsed:
@@ -168,12 +178,8 @@ def _occurred(message: Message, batch_sent_at: datetime | None, received_at: dat
     sent_at = message.sentAt or batch_sent_at
     if message.timestamp is None:
         return received_at
-    timestamp = _utc(message.timestamp)
-    return received_at - (_utc(sent_at) - timestamp) if sent_at is not None else timestamp
-
-
-def _utc(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    timestamp = to_utc(message.timestamp)
+    return received_at - (to_utc(sent_at) - timestamp) if sent_at is not None else timestamp
 
 
 def _content_id(raw: dict[str, Any]) -> str:

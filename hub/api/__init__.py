@@ -1,19 +1,25 @@
-"""The JSON API under /api/v1: bearer-token guarded, one error shape, cursor pagination."""
+"""The JSON API under /api/v1: bearer-token guarded, one error shape, cursor pagination.
+
+Each resource is a blueprint of its own module; they are nested under one `/api/v1`
+blueprint whose guard runs before every one of them.
+"""
 
 from __future__ import annotations
 
 from flask import Blueprint, Flask
 
+from hub.api import cohorts, connections, events, profiles, runs
 from hub.api.auth import require_token
 from hub.api.spec import spec
 
-api = Blueprint("api", __name__, url_prefix="/api/v1")
-api.before_request(require_token)
+RESOURCES = (cohorts.bp, connections.bp, events.bp, profiles.bp, runs.bp)
 
 
 def init_app(app: Flask) -> None:
-    from hub.api import cohorts, connections, events, profiles, runs  # noqa: F401 - registers the routes on `api`
-
+    api = Blueprint("api", __name__, url_prefix="/api/v1")
+    api.before_request(require_token)
+    for resource in RESOURCES:
+        api.register_blueprint(resource)
     app.register_blueprint(api)
     spec.register(app)
     app.add_url_rule("/api/v1/openapi.json", "openapi_document", lambda: spec.spec)

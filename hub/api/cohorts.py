@@ -6,12 +6,11 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from flask import request
+from flask import Blueprint, request
 from pydantic import BaseModel, ConfigDict, Field
 from spectree import Response
 from sqlalchemy.exc import IntegrityError
 
-from hub.api import api
 from hub.api.pagination import PageQuery, page
 from hub.api.spec import spec
 from hub.cohorts.service import CohortProblem, create_cohort, request_sync
@@ -19,6 +18,7 @@ from hub.db import db, utcnow
 from hub.errors import ApiError
 from hub.models import Cohort
 
+bp = Blueprint("cohorts", __name__)
 
 class CohortQuery(PageQuery):
     connection_id: int | None = None
@@ -80,7 +80,7 @@ def _cohort(cohort_id: int) -> Cohort:
     return cohort
 
 
-@api.get("/cohorts")
+@bp.get("/cohorts")
 @spec.validate(query=CohortQuery, resp=Response(HTTP_200=CohortPage), tags=["cohorts"])
 def list_cohorts() -> dict[str, Any]:
     query: CohortQuery = request.context.query  # type: ignore[attr-defined]
@@ -90,13 +90,13 @@ def list_cohorts() -> dict[str, Any]:
     return page(stmt, Cohort.id, query, render)
 
 
-@api.get("/cohorts/<int:cohort_id>")
+@bp.get("/cohorts/<int:cohort_id>")
 @spec.validate(resp=Response(HTTP_200=CohortOut), tags=["cohorts"])
 def get_cohort(cohort_id: int) -> dict[str, Any]:
     return render(_cohort(cohort_id))
 
 
-@api.post("/cohorts")
+@bp.post("/cohorts")
 @spec.validate(json=CohortIn, resp=Response(HTTP_201=CohortOut), tags=["cohorts"])
 def add_cohort() -> tuple[dict[str, Any], int]:
     body: CohortIn = request.context.json  # type: ignore[attr-defined]
@@ -113,7 +113,7 @@ def add_cohort() -> tuple[dict[str, Any], int]:
     return render(cohort), 201
 
 
-@api.post("/cohorts/<int:cohort_id>/sync")
+@bp.post("/cohorts/<int:cohort_id>/sync")
 @spec.validate(resp=Response(HTTP_202=SyncRequested), tags=["cohorts"])
 def sync_cohort_now(cohort_id: int) -> tuple[dict[str, Any], int]:
     cohort = _cohort(cohort_id)

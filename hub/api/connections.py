@@ -6,14 +6,13 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from flask import request
+from flask import Blueprint, request
 from pydantic import BaseModel, ConfigDict, Field
 from spectree import Response
 from sqlalchemy.exc import IntegrityError
 
-from connectors.base import CheckResult, ConfigProblem
 from connectors.registry import UnknownConnector
-from hub.api import api
+from connectors.sdk import CheckResult, ConfigProblem
 from hub.api.pagination import PageQuery, page
 from hub.api.spec import spec
 from hub.connections import check_connection, create_connection, public_view
@@ -21,6 +20,7 @@ from hub.db import db
 from hub.errors import ApiError
 from hub.models import Connection
 
+bp = Blueprint("connections", __name__)
 
 class ConnectionQuery(PageQuery):
     connector: str | None = None
@@ -60,7 +60,7 @@ class ConnectionPage(BaseModel):
     next_cursor: str | None
 
 
-@api.get("/connections")
+@bp.get("/connections")
 @spec.validate(query=ConnectionQuery, resp=Response(HTTP_200=ConnectionPage), tags=["connections"])
 def list_connections() -> dict[str, Any]:
     query: ConnectionQuery = request.context.query  # type: ignore[attr-defined]
@@ -70,7 +70,7 @@ def list_connections() -> dict[str, Any]:
     return page(stmt, Connection.id, query, render)
 
 
-@api.get("/connections/<int:connection_id>")
+@bp.get("/connections/<int:connection_id>")
 @spec.validate(resp=Response(HTTP_200=ConnectionOut), tags=["connections"])
 def get_connection(connection_id: int) -> dict[str, Any]:
     connection = db.session.get(Connection, connection_id)
@@ -79,7 +79,7 @@ def get_connection(connection_id: int) -> dict[str, Any]:
     return render(connection)
 
 
-@api.post("/connections")
+@bp.post("/connections")
 @spec.validate(json=ConnectionIn, resp=Response(HTTP_201=ConnectionCreated), tags=["connections"])
 def add_connection() -> tuple[dict[str, Any], int]:
     body: ConnectionIn = request.context.json  # type: ignore[attr-defined]
@@ -97,7 +97,7 @@ def add_connection() -> tuple[dict[str, Any], int]:
     return {**render(created.connection), "generated": created.generated}, 201
 
 
-@api.post("/connections/<int:connection_id>/test")
+@bp.post("/connections/<int:connection_id>/test")
 @spec.validate(resp=Response(HTTP_200=CheckResult), tags=["connections"])
 def test_connection(connection_id: int) -> dict[str, Any]:
     """Asks the provider now; when it accepts, a connection that needed attention is resumed."""

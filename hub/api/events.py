@@ -6,18 +6,18 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from flask import request
+from flask import Blueprint, request
 from pydantic import BaseModel, Field, field_validator
 from spectree import Response
 
-from hub.api import api
 from hub.api.pagination import PageQuery, page
-from hub.api.profiles import current_profile_id
 from hub.api.spec import spec
 from hub.db import db
 from hub.errors import ApiError
+from hub.inbound.identity import current_profile_id
 from hub.models import Event
 
+bp = Blueprint("events", __name__)
 
 class EventQuery(PageQuery):
     connection_id: int | None = None
@@ -56,7 +56,7 @@ def render(event: Event) -> dict[str, Any]:
     return EventOut.model_validate(event, from_attributes=True).model_dump(mode="json")
 
 
-@api.get("/events")
+@bp.get("/events")
 @spec.validate(query=EventQuery, resp=Response(HTTP_200=EventPage), tags=["events"])
 def list_events() -> dict[str, Any]:
     query: EventQuery = request.context.query  # type: ignore[attr-defined]
@@ -66,7 +66,7 @@ def list_events() -> dict[str, Any]:
     if query.name is not None:
         stmt = stmt.where(Event.name == query.name)
     if query.profile_id is not None:
-        stmt = stmt.where(Event.profile_id == (current_profile_id(query.profile_id) or query.profile_id))
+        stmt = stmt.where(Event.profile_id == (current_profile_id(db.session, query.profile_id) or query.profile_id))
     if query.since is not None:
         stmt = stmt.where(Event.occurred_at >= query.since)
     if query.until is not None:
@@ -74,7 +74,7 @@ def list_events() -> dict[str, Any]:
     return page(stmt, Event.id, query, render)
 
 
-@api.get("/events/<int:event_id>")
+@bp.get("/events/<int:event_id>")
 @spec.validate(resp=Response(HTTP_200=EventOut), tags=["events"])
 def get_event(event_id: int) -> dict[str, Any]:
     event = db.session.get(Event, event_id)

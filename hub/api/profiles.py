@@ -11,19 +11,21 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from flask import request
+from flask import Blueprint, request
 from pydantic import BaseModel, Field
 from spectree import Response
 from sqlalchemy.orm import selectinload
 
-from hub.api import api
+from connectors.registry import identity_kinds
+from connectors.sdk.identity import normalise
 from hub.api.pagination import PageQuery, page
 from hub.api.spec import spec
 from hub.db import db
 from hub.errors import ApiError
-from hub.identity import normalise
-from hub.models import Identity, Profile, ProfileMerge
+from hub.inbound.identity import current_profile_id
+from hub.models import Identity, Profile
 
+bp = Blueprint("profiles", __name__)
 
 class ProfileQuery(PageQuery):
     identity: str | None = Field(
@@ -54,26 +56,7 @@ def render(profile: Profile) -> dict[str, Any]:
     return ProfileOut.model_validate(profile, from_attributes=True).model_dump(mode="json")
 
 
-def current_profile_id(profile_id: int) -> int | None:
-    """Where a profile lives now: itself, the end of its merge trail, or None if never known."""
-    seen: set[int] = set()
-    while profile_id not in seen:
-        seen.add(profile_id)
-        if db.session.get(Profile, profile_id) is not None:
-            return profile_id
-        survivor = db.session.scalar(
-            sa.select(ProfileMerge.survivor_id)
-            .where(ProfileMerge.merged_profile_id == profile_id)
-            .order_by(ProfileMerge.id.desc())
-            .limit(1)
-        )
-        if survivor is None:
-            return None
-        profile_id = survivor
-    return None
-
-
-@api.get("/profiles")
+@bp.get("/profiles")
 @spec.validate(query=ProfileQuery, resp=Response(HTTP_200=ProfilePage), tags=["profiles"])
 def list_profiles() -> dict[str, Any]:
     query: ProfileQuery = request.context.query  # type: ignore[attr-defined]
@@ -86,6 +69,8 @@ def list_profiles() -> dict[str, Any]:
 def _owners(identity: str) -> sa.Select[tuple[int]]:
     kind, _, value = identity.partition(":")
     try:
+        if kind not in identity_kinds():
+            raise ValueError(f"unknown identity kind {kind!r} (known: {', '.join(identity_kinds())})")
         key = normalise(kind, value)
     except ValueError as exc:
         detail = [{"field": "identity", "message": str(exc)}]
@@ -95,13 +80,13 @@ def _owners(identity: str) -> sa.Select[tuple[int]]:
     )
 
 
-@api.get("/profiles/<int:profile_id>")
+@bp.get("/profiles/<int:profile_id>")
 @spec.validate(resp=Response(HTTP_200=ProfileOut), tags=["profiles"])
 def get_profile(profile_id: int) -> dict[str, Any]:
     profile = db.session.get(Profile, profile_id)
     if profile is not None:
         return render(profile)
-    survivor = current_profile_id(profile_id)
+    survivor = current_profile_id(db.session, profile_id)
     if survivor is None:
         raise ApiError(404, "not_found", f"no profile {profile_id}")
     raise ApiError(

@@ -6,17 +6,17 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from flask import request
+from flask import Blueprint, request
 from pydantic import BaseModel
 from spectree import Response
 
-from hub.api import api
 from hub.api.pagination import PageQuery, page
 from hub.api.spec import spec
 from hub.db import db
 from hub.errors import ApiError
 from hub.models import Run
 
+bp = Blueprint("runs", __name__)
 
 class RunQuery(PageQuery):
     kind: str | None = None
@@ -58,7 +58,7 @@ def render(run: Run, *, with_steps: bool = False) -> dict[str, Any]:
     return out
 
 
-@api.get("/runs")
+@bp.get("/runs")
 @spec.validate(query=RunQuery, resp=Response(HTTP_200=RunPage), tags=["runs"])
 def list_runs() -> dict[str, Any]:
     query: RunQuery = request.context.query  # type: ignore[attr-defined]
@@ -69,7 +69,7 @@ def list_runs() -> dict[str, Any]:
     return page(stmt, Run.id, query, render)
 
 
-@api.get("/runs/<int:run_id>")
+@bp.get("/runs/<int:run_id>")
 @spec.validate(resp=Response(HTTP_200=RunOut), tags=["runs"])
 def get_run(run_id: int) -> dict[str, Any]:
     run = db.session.get(Run, run_id)

@@ -1,7 +1,7 @@
 """Staged members against stored membership, in the caller's one transaction.
 
 Both sides stay in the database and are walked in keyset chunks, so a cohort of any size
-diffs in bounded memory. Events go through `hub.ingest.store_events`, the same idempotent
+diffs in bounded memory. Events go through `hub.inbound.store.store_events`, the same idempotent
 path as every other source; their external ids carry the run id, so a member who leaves and
 comes back later enters again, while a replayed diff of the same run stores nothing twice.
 """
@@ -16,8 +16,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from hub.identity import EMAIL
-from hub.ingest import JourneyEvent, store_events
+from connectors.sdk import EMAIL, JourneyEvent
+from hub.inbound.store import store_events
 from hub.models import CohortMember, Event, StagedMember
 
 CHUNK = 500
@@ -68,7 +68,7 @@ def _event(
 
 def _stable(identities: Mapping[str, Any]) -> dict[str, Any]:
     """An email may have moved to someone else since entry; the provider's own id has not."""
-    return {k: v for k, v in identities.items() if k != EMAIL} or dict(identities)
+    return {k: v for k, v in identities.items() if k != EMAIL.name} or dict(identities)
 
 
 def remove_exits(session: Session, target: Target, run_id: int, now: datetime) -> int:

@@ -13,8 +13,8 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from hub.jobs import JOB_TIMEOUT_S
 from hub.models import Cohort
+from hub.runtime.jobs import JOB_TIMEOUT_S
 
 LEASE = timedelta(seconds=JOB_TIMEOUT_S)
 

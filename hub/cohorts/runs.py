@@ -10,8 +10,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from hub.db import utcnow
-from hub.http import RetryStats
 from hub.models import Run
+from hub.outbound.retries import RetryStats
 
 KIND = "cohort_sync"
 QUEUED, RUNNING, SUCCEEDED, FAILED = "queued", "running", "succeeded", "failed"

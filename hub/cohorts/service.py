@@ -8,13 +8,13 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from connectors.base import Capability
 from connectors.registry import get_connector
-from hub import jobs
+from connectors.sdk import Capability
 from hub.cohorts import runs
 from hub.cohorts.sync import NEEDS_ATTENTION, OK
 from hub.db import db, utcnow
 from hub.models import Cohort, Connection, Run
+from hub.runtime import jobs
 
 log = logging.getLogger(__name__)
 SYNC_JOB = "hub.cohorts.sync.sync_cohort"
@@ -104,7 +104,7 @@ def due_cohort_ids(now: datetime | None = None) -> list[int]:
 
 @jobs.job
 def enqueue_due_cohorts() -> list[int]:
-    """The periodic tick (hub.schedule): queues each due cohort under its one job id."""
+    """The periodic tick (hub.runtime.schedule): queues each due cohort under its one job id."""
     due = due_cohort_ids()
     for cohort_id in due:
         jobs.enqueue(SYNC_JOB, cohort_id, job_id=job_id(cohort_id))

@@ -11,8 +11,9 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from connectors.base import Member
-from hub.identity import insert_ignore, keys_of
+from connectors.sdk import Member
+from hub.db import insert_ignore
+from hub.inbound.identity import keys_for
 from hub.models import StagedMember
 
 
@@ -21,7 +22,7 @@ def stage(session: Session, run_id: int, cohort_id: int, members: Sequence[Membe
     rows: dict[str, dict[str, object]] = {}
     skipped = 0
     for member in members:
-        if not keys_of(member.identities):
+        if not keys_for(member.identities):
             skipped += 1
             continue
         rows[member.ref] = {

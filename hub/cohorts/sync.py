@@ -9,8 +9,8 @@ provider failures propagate so the job queue retries the whole sync.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
-from datetime import timedelta
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -22,11 +22,9 @@ from hub.cohorts import lease, runs, staging
 from hub.cohorts.diff import Target, add_entries, remove_exits
 from hub.connections import settings
 from hub.db import db, utcnow
-from hub.http import RetryStats
-from hub.http_errors import ConfigError
-from hub.jobs import job
 from hub.models import Cohort, CohortMember, Connection, Run
-from hub.outbound import outbound_scope
+from hub.outbound import ConfigError, RetryStats, outbound_scope
+from hub.runtime.jobs import job
 
 log = logging.getLogger(__name__)
 DIFF_ATTEMPTS = 4
@@ -65,16 +63,16 @@ def run_sync(cohort_id: int) -> Outcome:
     with Session(db.engine, expire_on_commit=False) as session:
         target = _target(session, cohort_id)
         token, run = _start(session, target)
-        figures, retry = runs.Figures(), RetryStats()
+        sync = _Sync(session, target, run.id, token)
         try:
-            _fetch(session, target, run, token, figures, retry)
-            _diff(session, target, run.id, token, figures, retry)
+            sync.fetch()
+            sync.diff()
         except ConfigError as exc:
-            _fail(session, target, run.id, token, figures, retry, exc)
+            sync.fail(exc)
         except Exception as exc:
-            _fail(session, target, run.id, token, figures, retry, exc)
-            raise SyncFailed(_outcome(session, run.id)) from exc
-        return _outcome(session, run.id)
+            sync.fail(exc)
+            raise SyncFailed(sync.outcome()) from exc
+        return sync.outcome()
 
 
 @job
@@ -117,103 +115,94 @@ def _start(session: Session, target: Target) -> tuple[str, Run]:
     return token, run
 
 
-def _fetch(
-    session: Session, target: Target, run: Run, token: str, figures: runs.Figures, retry: RetryStats
-) -> None:
-    """Each page commits with the run's figures, so GET /runs/<id> shows the sync moving."""
-    connection = session.get(Connection, target.connection_id)
-    assert connection is not None  # noqa: S101 - cascades delete cohorts with their connection
-    source = get_connector(target.connector).source
-    assert source is not None  # noqa: S101 - checked by _target
-    config = settings(connection)
-    with outbound_scope(retry):
-        for page in source.members(config, target.source_ref):
-            staged, skipped = staging.stage(session, run.id, target.cohort_id, page)
-            figures.pages += 1
-            figures.members_seen += staged
-            figures.members_skipped += skipped
-            runs.progress(run, figures, retry)
-            lease.renew(session, target.cohort_id, token, utcnow())
-            session.commit()
+@dataclass
+class _Sync:
+    """One leased sync in progress: what every step needs, kept together instead of passed along."""
 
+    session: Session
+    target: Target
+    run_id: int
+    token: str
+    figures: runs.Figures = field(default_factory=runs.Figures)
+    retry: RetryStats = field(default_factory=RetryStats)
 
-def _diff(
-    session: Session, target: Target, run_id: int, token: str, figures: runs.Figures, retry: RetryStats
-) -> None:
-    """All or nothing; a concurrent identity claim or SQLite's writer lock redoes the whole diff.
+    def fetch(self) -> None:
+        """Each page commits with the run's figures, so GET /runs/<id> shows the sync moving."""
+        session, target = self.session, self.target
+        connection = session.get(Connection, target.connection_id)
+        assert connection is not None  # noqa: S101 - cascades delete cohorts with their connection
+        source = get_connector(target.connector).source
+        assert source is not None  # noqa: S101 - checked by _target
+        config = settings(connection)
+        run = self._run()
+        with outbound_scope(self.retry):
+            for page in source.members(config, target.source_ref):
+                staged, skipped = staging.stage(session, self.run_id, target.cohort_id, page)
+                self.figures.pages += 1
+                self.figures.members_seen += staged
+                self.figures.members_skipped += skipped
+                runs.progress(run, self.figures, self.retry)
+                lease.renew(session, target.cohort_id, self.token, utcnow())
+                session.commit()
 
-    Renewing the lease is the first statement: a write, so SQLite takes its writer lock before
-    the diff reads anything, and PostgreSQL row-locks the cohort against a late rival.
-    """
-    for attempt in range(1, DIFF_ATTEMPTS + 1):
-        try:
-            now = utcnow()
-            lease.renew(session, target.cohort_id, token, now)
-            figures.exited = remove_exits(session, target, run_id, now)
-            figures.entered = add_entries(session, target, run_id, now)
-            figures.members = session.scalar(
-                sa.select(sa.func.count()).where(CohortMember.cohort_id == target.cohort_id)
-            )
-            staging.clear(session, target.cohort_id, run_id)
-            _settle(session, target, token, run_id, runs.SUCCEEDED, figures, retry, None, synced_at=now)
-            session.commit()
-            return
-        except (IntegrityError, OperationalError) as exc:
-            session.rollback()
-            if attempt == DIFF_ATTEMPTS:
-                raise
-            log.info("cohort %s diff retry %d after %s", target.cohort_id, attempt, type(exc.orig).__name__)
+    def diff(self) -> None:
+        """All or nothing; a concurrent identity claim or SQLite's writer lock redoes the whole diff.
 
+        Renewing the lease is the first statement: a write, so SQLite takes its writer lock before
+        the diff reads anything, and PostgreSQL row-locks the cohort against a late rival.
+        """
+        session, target = self.session, self.target
+        for attempt in range(1, DIFF_ATTEMPTS + 1):
+            try:
+                now = utcnow()
+                lease.renew(session, target.cohort_id, self.token, now)
+                self.figures.exited = remove_exits(session, target, self.run_id, now)
+                self.figures.entered = add_entries(session, target, self.run_id, now)
+                self.figures.members = session.scalar(
+                    sa.select(sa.func.count()).where(CohortMember.cohort_id == target.cohort_id)
+                )
+                staging.clear(session, target.cohort_id, self.run_id)
+                self._settle(runs.SUCCEEDED, None, synced_at=now)
+                session.commit()
+                return
+            except (IntegrityError, OperationalError) as exc:
+                session.rollback()
+                if attempt == DIFF_ATTEMPTS:
+                    raise
+                log.info("cohort %s diff retry %d after %s", target.cohort_id, attempt, type(exc.orig).__name__)
 
-def _fail(
-    session: Session,
-    target: Target,
-    run_id: int,
-    token: str,
-    figures: runs.Figures,
-    retry: RetryStats,
-    exc: Exception,
-) -> None:
-    """Staging is dropped and the membership untouched; rejected credentials also park the connection."""
-    session.rollback()
-    message = getattr(exc, "provider_message", None) or str(exc) or type(exc).__name__
-    cohort = session.get(Cohort, target.cohort_id)
-    if cohort is not None:
-        cohort.last_error = str(exc)
-    if isinstance(exc, ConfigError):
-        parked = session.get(Connection, target.connection_id) if exc.status in CREDENTIAL_STATUSES else None
-        if parked is not None:
-            parked.status, parked.last_error = NEEDS_ATTENTION, message
-        elif cohort is not None:
-            cohort.status = NEEDS_ATTENTION
-    staging.clear(session, target.cohort_id, run_id)
-    _settle(session, target, token, run_id, runs.FAILED, figures, retry, str(exc))
-    session.commit()
-
-
-def _settle(
-    session: Session,
-    target: Target,
-    token: str,
-    run_id: int,
-    status: str,
-    figures: runs.Figures,
-    retry: RetryStats,
-    error: str | None,
-    synced_at: Any = None,
-) -> None:
-    run = session.get(Run, run_id)
-    assert run is not None  # noqa: S101 - created by _start
-    runs.end(run, status, figures, retry, error)
-    if synced_at is not None:
+    def fail(self, exc: Exception) -> None:
+        """Staging is dropped and the membership untouched; rejected credentials also park the connection."""
+        session, target = self.session, self.target
+        session.rollback()
+        message = getattr(exc, "provider_message", None) or str(exc) or type(exc).__name__
         cohort = session.get(Cohort, target.cohort_id)
-        assert cohort is not None  # noqa: S101 - the lease renewal just matched it
-        cohort.last_synced_at, cohort.status, cohort.last_error = synced_at, OK, None
-        cohort.member_count = figures.members or 0
-    lease.release(session, target.cohort_id, token)
+        if cohort is not None:
+            cohort.last_error = str(exc)
+        if isinstance(exc, ConfigError):
+            parked = session.get(Connection, target.connection_id) if exc.status in CREDENTIAL_STATUSES else None
+            if parked is not None:
+                parked.status, parked.last_error = NEEDS_ATTENTION, message
+            elif cohort is not None:
+                cohort.status = NEEDS_ATTENTION
+        staging.clear(session, target.cohort_id, self.run_id)
+        self._settle(runs.FAILED, str(exc))
+        session.commit()
 
+    def outcome(self) -> Outcome:
+        run = self._run()
+        return Outcome(run.id, run.status, dict(run.stats), run.error)
 
-def _outcome(session: Session, run_id: int) -> Outcome:
-    run = session.get(Run, run_id)
-    assert run is not None  # noqa: S101 - created by _start
-    return Outcome(run.id, run.status, dict(run.stats), run.error)
+    def _run(self) -> Run:
+        run = self.session.get(Run, self.run_id)
+        assert run is not None  # noqa: S101 - created by _start
+        return run
+
+    def _settle(self, status: str, error: str | None, synced_at: datetime | None = None) -> None:
+        runs.end(self._run(), status, self.figures, self.retry, error)
+        if synced_at is not None:
+            cohort = self.session.get(Cohort, self.target.cohort_id)
+            assert cohort is not None  # noqa: S101 - the lease renewal just matched it
+            cohort.last_synced_at, cohort.status, cohort.last_error = synced_at, OK, None
+            cohort.member_count = self.figures.members or 0
+        lease.release(self.session, self.target.cohort_id, self.token)

@@ -7,8 +7,6 @@ in the middle while it looks at the run.
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -18,19 +16,17 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
-from connectors.base import Capability
-from connectors.registry import get_connector, with_capability
+from connectors.registry import get_connector, with_capability, with_fake
+from connectors.sdk import Capability
+from connectors.sdk.fakes.server import FakeServer
 from hub.connections import create_connection
 from hub.db import db
-from hub.fakeserver import FakeServer
 from hub.models import CohortMember, Event
-from hub.outbound import CONFIG_KEY
+from hub.outbound.scope import CONFIG_KEY
 
-SOURCES = sorted(
-    name for name in with_capability(Capability.SOURCE) if importlib.util.find_spec(f"connectors.{name}.fake")
-)
+SOURCES = sorted(set(with_capability(Capability.SOURCE)) & set(with_fake()))
 PAGE_SIZE = 200
-"""Salesforce batches at least 200 rows, so this is the smallest size every source honours."""
+"""Near the smallest size every source honours (Salesforce batches at least 200 rows)."""
 MANY = 2 * PAGE_SIZE + 20
 MAX_ATTEMPTS = 3
 
@@ -71,8 +67,9 @@ def connector_name(request: pytest.FixtureRequest) -> str:
 
 
 def start_fake(name: str, members: int, seed: int = 3) -> FakeServer:
-    module = importlib.import_module(f"connectors.{name}.fake")
-    return module.start(members=members, seed=seed)  # type: ignore[no-any-return]
+    server = get_connector(name).fake(members=members, seed=seed)
+    assert server is not None
+    return server
 
 
 @pytest.fixture
@@ -92,10 +89,16 @@ def small_fake(connector_name: str) -> Iterator[FakeServer]:
 
 def add_connection(app: Flask, name: str, fake: FakeServer, label: str = "fake", **overrides: Any) -> int:
     with app.app_context():
-        settings = {**fake.credentials, "page_size": PAGE_SIZE, **overrides}
+        settings = {**fake.credentials, "page_size": page_size(name), **overrides}
         connection = create_connection(name, f"{name} {label}", settings).connection
         db.session.commit()
         return connection.id
+
+
+def page_size(name: str) -> int:
+    """PAGE_SIZE within the bounds the connector declares (Intercom pages at most 150)."""
+    (declared,) = [f for f in get_connector(name).spec.fields if f.name == "page_size"]
+    return min(max(PAGE_SIZE, declared.minimum or 1), declared.maximum or PAGE_SIZE)
 
 
 def wrong_credentials(name: str, fake: FakeServer) -> dict[str, str]:

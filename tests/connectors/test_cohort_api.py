@@ -8,8 +8,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from hub.fakeserver import FakeServer
-from hub.http_errors import provider_message
+from connectors.sdk.fakes.server import FakeServer
+from hub.outbound.failures import provider_message
 from tests.connectors.conftest import Sleeps, start_fake
 
 

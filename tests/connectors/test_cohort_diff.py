@@ -12,10 +12,10 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
+from connectors.sdk.fakes.server import FakeServer
 from hub.cohorts.service import create_cohort
 from hub.cohorts.sync import AlreadySyncing, Outcome, run_sync
 from hub.db import db
-from hub.fakeserver import FakeServer
 from hub.models import Event, Run
 from tests.connectors.conftest import Sleeps, add_connection, cohort_events, cohort_refs, stored_refs
 

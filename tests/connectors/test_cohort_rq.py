@@ -11,12 +11,12 @@ from rq.cron import CronScheduler
 from rq.job import Job, JobStatus
 from rq.registry import ScheduledJobRegistry
 
-from hub import schedule
 from hub.cohorts.service import create_cohort, job_id, request_sync
 from hub.db import db
-from hub.jobs import RQBackend
 from hub.models import Cohort, Run
-from hub.outbound import CONFIG_KEY
+from hub.outbound.scope import CONFIG_KEY
+from hub.runtime import schedule
+from hub.runtime.jobs import RQBackend
 from tests.connectors.conftest import (
     Sleeps,
     add_connection,

@@ -13,13 +13,13 @@ import sqlalchemy as sa
 from flask import Flask
 
 from connectors.registry import get_connector
+from connectors.sdk.fakes.server import FakeServer
 from hub.cohorts.service import create_cohort, due_cohort_ids
 from hub.cohorts.sync import NotSyncable, SyncFailed, run_sync
 from hub.connections import settings, update_settings
 from hub.db import db, utcnow
-from hub.fakeserver import FakeServer
-from hub.http_errors import provider_message
 from hub.models import Connection, Identity, Run, StagedMember
+from hub.outbound.failures import provider_message
 from tests.connectors.conftest import (
     MANY,
     MAX_ATTEMPTS,

@@ -21,6 +21,7 @@ from simple_salesforce.exceptions import (
 
 from connectors.salesforce import fake as salesforce_fake
 from connectors.salesforce.fake import SalesforceFake, parse_id
+from tests.fakes.support import calls, received
 
 
 @pytest.fixture
@@ -247,9 +248,16 @@ def test_tls_is_real(fake: SalesforceFake) -> None:
     plain.trust_env = False
     with pytest.raises(requests.exceptions.SSLError):
         plain.get(f"{fake.base_url}/services/data/v59.0/query", params={"q": "SELECT Id FROM Contact"})
-    assert fake.requests == []  # refused during the handshake, before any HTTP
+    assert calls(fake) == []  # refused during the handshake, before any HTTP
     client_for(fake).query("SELECT Id FROM Contact LIMIT 1")
-    assert fake.requests == [("GET", "/services/data/v59.0/query/")]
+    assert received(fake) == [
+        {
+            "method": "GET",
+            "path": "/services/data/v59.0/query/",
+            "query": {"q": "SELECT Id FROM Contact LIMIT 1"},
+            "json": None,
+        }
+    ]
 
 
 def test_ten_thousand_members_walk_is_fast_and_small() -> None:

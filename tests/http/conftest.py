@@ -15,7 +15,8 @@ import pytest
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
-from hub.http import HttpClient
+from hub.outbound.client import ErrorTable, HttpClient
+from hub.outbound.retries import Policy
 
 TOKEN = "pat-na1-5f3c2e9a-token-value"
 
@@ -89,10 +90,16 @@ def client(server: LocalServer, sleeps: list[float]) -> Iterator[HttpClient]:
         yield made
 
 
+POLICY_OPTIONS = frozenset({"allowed_hosts", "max_attempts", "max_wait_s", "on_retry", "stats"})
+ERROR_OPTIONS = frozenset({"status_overrides", "classify", "wait_hint"})
+
+
 def local_client(url: str, sleeps: list[float], **options: Any) -> HttpClient:
     """Allowed to reach the loopback test server; records the waits it asks for instead of sleeping."""
-    options.setdefault("allowed_hosts", ["127.0.0.1"])
-    return HttpClient(url, sleep=sleeps.append, **options)
+    policy = {k: options.pop(k) for k in list(options) if k in POLICY_OPTIONS}
+    policy["allowed_hosts"] = tuple(policy.get("allowed_hosts", ("127.0.0.1",)))
+    errors = {k: options.pop(k) for k in list(options) if k in ERROR_OPTIONS}
+    return HttpClient(url, Policy(sleep=sleeps.append, **policy), errors=ErrorTable(**errors), **options)
 
 
 def closed_port() -> int:

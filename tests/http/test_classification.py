@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 import requests
 
-from hub.http_errors import (
+from connectors.hubspot.client import window_wait
+from hub.outbound.failures import (
     ConfigError,
     ErrorResolution,
     FailureType,
@@ -20,8 +21,8 @@ from hub.http_errors import (
     classify_exception,
     provider_message,
     resolve_status,
-    retry_after_seconds,
 )
+from hub.outbound.waits import retry_after_seconds
 
 
 @pytest.mark.parametrize(
@@ -73,12 +74,18 @@ NOW = 1_750_000_000.0
         ({"X-RateLimit-Requests-Reset": str(int(NOW * 1000) + 4000)}, 4.0),
         ({"X-RateLimit-Reset": "30"}, 30.0),
         ({"X-RateLimit-Reset": datetime.fromtimestamp(NOW + 12, UTC).isoformat()}, 12.0),
-        ({"X-HubSpot-RateLimit-Interval-Milliseconds": "10000"}, 10.0),
         ({"X-RateLimit-Reset": str(int(NOW) - 5)}, 0.0),
     ],
 )
 def test_retry_after_seconds(headers: dict[str, str], expected: float) -> None:
     assert retry_after_seconds(headers, now=NOW) == pytest.approx(expected)
+
+
+def test_a_provider_hint_reads_its_own_header_when_the_common_ones_are_silent() -> None:
+    headers = {"X-HubSpot-RateLimit-Interval-Milliseconds": "10000"}
+    assert retry_after_seconds(headers, now=NOW) is None
+    assert retry_after_seconds(headers, now=NOW, hint=window_wait) == pytest.approx(10.0)
+    assert retry_after_seconds({**headers, "Retry-After": "3"}, now=NOW, hint=window_wait) == pytest.approx(3.0)
 
 
 def test_retry_after_seconds_is_none_when_the_provider_did_not_say() -> None:

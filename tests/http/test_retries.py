@@ -7,8 +7,8 @@ import time
 import pytest
 import requests
 
-from hub.http import HttpClient, RetryEvent
-from hub.http_errors import (
+from hub.outbound.client import HttpClient
+from hub.outbound.failures import (
     CREDENTIALS_REJECTED,
     RATE_LIMITED,
     ConfigError,
@@ -18,6 +18,7 @@ from hub.http_errors import (
     ResponseAction,
     TransientError,
 )
+from hub.outbound.retries import RetryEvent
 from tests.http.conftest import TOKEN, LocalServer, Reply, closed_port, local_client
 
 

@@ -7,8 +7,8 @@ import logging
 import pytest
 from werkzeug.wrappers import Request
 
-from hub.http_errors import ConfigError
-from hub.scrub import SecretScrubber, scrub
+from hub.outbound.failures import ConfigError
+from hub.outbound.scrub import SecretScrubber, scrub
 from tests.http.conftest import TOKEN, LocalServer, Reply, local_client
 
 
@@ -45,7 +45,7 @@ def test_secrets_never_reach_logs_or_errors(
     assert "retrying in" in logged
     assert "api_key=***" in logged
     assert any(record.name == "urllib3.connectionpool" for record in ours)
-    assert any(record.name == "hub.http" and record.levelno == logging.DEBUG for record in ours)
+    assert any(record.name == "hub.outbound.client" and record.levelno == logging.DEBUG for record in ours)
 
 
 def test_scrub_masks_credential_shapes() -> None:

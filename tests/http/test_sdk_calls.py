@@ -11,8 +11,14 @@ from hubspot import HubSpot
 from simple_salesforce.exceptions import SalesforceRefusedRequest
 from urllib3.util.retry import Retry
 
-from hub.http import RetryStats, call_with_retries
-from hub.http_errors import RATE_LIMITED, ConfigError, ErrorResolution, TransientError, classify_exception
+from hub.outbound.failures import (
+    RATE_LIMITED,
+    ConfigError,
+    ErrorResolution,
+    TransientError,
+    classify_exception,
+)
+from hub.outbound.retries import Policy, RetryStats, call_with_retries
 from tests.http.conftest import TOKEN, LocalServer, Reply, closed_port
 
 CONTACT = {
@@ -38,7 +44,7 @@ def hubspot_get(server: LocalServer) -> Callable[[], Any]:
 def test_call_with_retries_retries_a_hubspot_503(server: LocalServer, sleeps: list[float]) -> None:
     server.reply(Reply(503, {"status": "error", "message": "Service Unavailable"}), Reply(200, CONTACT))
     stats = RetryStats()
-    contact = call_with_retries(hubspot_get(server), classify_exception, sleep=sleeps.append, stats=stats)
+    contact = call_with_retries(hubspot_get(server), classify_exception, policy=Policy(sleep=sleeps.append, stats=stats))
     assert contact is not None and contact.id == "51"
     assert contact.properties["email"] == "ana@example.com"
     assert stats.retries == 1
@@ -56,7 +62,7 @@ def test_call_with_retries_honours_hubspot_retry_after(server: LocalServer, slee
         Reply(200, CONTACT),
     )
     stats = RetryStats()
-    call_with_retries(hubspot_get(server), classify_exception, sleep=sleeps.append, stats=stats)
+    call_with_retries(hubspot_get(server), classify_exception, policy=Policy(sleep=sleeps.append, stats=stats))
     assert sleeps == [3.0]
     assert stats.rate_limited_waits == 1
 
@@ -71,7 +77,7 @@ def test_call_with_retries_fails_at_once_on_hubspot_401_without_leaking(
             classify_exception,
             what="hubspot get contact",
             secrets=[TOKEN],
-            sleep=sleeps.append,
+            policy=Policy(sleep=sleeps.append),
         )
     assert caught.value.status == 401
     assert caught.value.__cause__ is None and caught.value.__suppress_context__
@@ -84,7 +90,9 @@ def test_call_with_retries_fails_at_once_on_hubspot_401_without_leaking(
 def test_call_with_retries_reaches_hubspot_transport_errors(sleeps: list[float]) -> None:
     api = hubspot_api(f"http://127.0.0.1:{closed_port()}")
     with pytest.raises(TransientError, match="could not connect"):
-        call_with_retries(lambda: api.get_by_id("1"), classify_exception, max_attempts=2, sleep=sleeps.append)
+        call_with_retries(
+            lambda: api.get_by_id("1"), classify_exception, policy=Policy(max_attempts=2, sleep=sleeps.append)
+        )
     assert len(sleeps) == 1
 
 
@@ -103,7 +111,7 @@ def test_call_with_retries_salesforce_request_limit_override(sleeps: list[float]
         return classify_exception(exc)
 
     stats = RetryStats()
-    assert call_with_retries(query, classify, sleep=sleeps.append, stats=stats) == "rows"
+    assert call_with_retries(query, classify, policy=Policy(sleep=sleeps.append, stats=stats)) == "rows"
     assert stats.rate_limited_waits == 1
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from hub.http import HttpClient
-from hub.http_errors import ConfigError
-from hub.ssrf import check_outbound_url
+from hub.outbound.client import HttpClient
+from hub.outbound.failures import ConfigError
+from hub.outbound.ssrf import check_outbound_url
 from tests.http.conftest import TOKEN, LocalServer, Reply, local_client
 
 

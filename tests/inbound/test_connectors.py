@@ -9,8 +9,8 @@ import pytest
 from click.testing import CliRunner, Result
 from cryptography.fernet import Fernet
 
-from connectors.base import Capability
 from connectors.registry import all_connectors, get_connector, with_capability
+from connectors.sdk import Capability
 from hub.cli import main
 from tests.conftest import close_app, make_app
 from tests.inbound.support import basic
@@ -32,7 +32,8 @@ def test_the_registry_declares_each_inbound_door() -> None:
     assert tracking.spec.secret_fields == {"write_key"}
     assert get_connector("generic").spec.secret_fields == {"secret"}
     hubspot, intercom = get_connector("hubspot"), get_connector("intercom")
-    hubspot_defaults, intercom_defaults = hubspot.prepare_config({}), intercom.prepare_config({})
+    token = {"access_token": "t"}
+    hubspot_defaults, intercom_defaults = hubspot.prepare_config(token), intercom.prepare_config(token)
     assert hubspot_defaults["base_url"] == "https://api.hubapi.com"
     assert hubspot_defaults["properties"] == "email,firstname,lastname,lifecyclestage"
     assert "webhook_url" not in hubspot_defaults

@@ -14,8 +14,8 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
-from connectors.base import ConfigProblem
 from connectors.generic import CONNECTOR, signature
+from connectors.sdk import ConfigProblem
 from hub.db import db
 from hub.models import Event, Profile
 from tests.conftest import close_app, make_app

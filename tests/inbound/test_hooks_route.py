@@ -12,8 +12,8 @@ from flask import Flask
 from rq import Queue
 
 from hub.db import db
-from hub.jobs import QUEUE_NAME
 from hub.models import Event
+from hub.runtime.jobs import QUEUE_NAME
 from tests.inbound.support import EMPTY, add_connection, counts, dumps, standard_headers
 
 BODY = dumps({"event": "signed_up", "user_id": "u-1"})

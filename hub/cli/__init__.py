@@ -9,8 +9,8 @@ from typing import Any
 import click
 from flask import Flask
 
-from connectors.base import ConfigProblem
 from connectors.registry import UnknownConnector
+from connectors.sdk import ConfigProblem
 from hub.config import SettingsError
 
 
@@ -35,7 +35,7 @@ def migrated_app() -> Flask:
 
 def finish_jobs(app: Flask, timeout: float = 120.0) -> None:
     """Without Redis, queued work lives in this process: let it finish before the process ends."""
-    from hub.jobs import InProcessBackend
+    from hub.runtime.jobs import InProcessBackend
 
     backend = app.extensions["journeyhub.jobs"]
     if isinstance(backend, InProcessBackend):
@@ -56,8 +56,8 @@ def serve(host: str, port: int) -> None:
     """Serve the web app (and, without REDIS_URL, the in-process worker)."""
     from werkzeug.serving import make_server
 
-    from hub.jobs import InProcessBackend
-    from hub.schedule import start_in_process
+    from hub.runtime.jobs import InProcessBackend
+    from hub.runtime.schedule import start_in_process
 
     app = migrated_app()
     if isinstance(backend := app.extensions["journeyhub.jobs"], InProcessBackend):
@@ -76,7 +76,7 @@ def serve(host: str, port: int) -> None:
 @main.command()
 def worker() -> None:
     """Run an RQ worker with its scheduler (needs REDIS_URL)."""
-    from hub.worker import run_worker
+    from hub.runtime.worker import run_worker
 
     app = make_app()
     try:
@@ -156,20 +156,17 @@ def connection_add(connector: str, name: str, pairs: tuple[str, ...]) -> None:
 @click.option("--members", default=100, show_default=True, type=int)
 def fake(connector: str, port: int, members: int) -> None:
     """Run CONNECTOR's fake API seeded with N members; prints its address, credentials and cohorts."""
-    import importlib
-    import re
     import signal
     import threading
 
-    if not re.fullmatch(r"[a-z][a-z0-9_]*", connector):
-        raise click.BadParameter(f"{connector!r} is not a connector name", param_hint="CONNECTOR")
+    from connectors.registry import get_connector, with_fake
+
     try:
-        module = importlib.import_module(f"connectors.{connector}.fake")
-    except ModuleNotFoundError as exc:
-        if exc.name not in (f"connectors.{connector}", f"connectors.{connector}.fake"):
-            raise
-        raise click.ClickException(f"connector {connector!r} has no fake") from None
-    server = module.start(port=port, members=members)
+        server = get_connector(connector).fake(port=port, members=members)
+    except UnknownConnector as exc:
+        raise click.ClickException(str(exc)) from None
+    if server is None:
+        raise click.ClickException(f"connector {connector!r} has no fake (fakes: {', '.join(with_fake())})")
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         described = {"base_url": server.base_url, "credentials": server.credentials, "cohorts": server.cohorts()}

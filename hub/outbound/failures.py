@@ -10,11 +10,8 @@ writing their own retry loops.
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from enum import StrEnum
 from typing import Any
 
@@ -184,83 +181,6 @@ def _message_from(body: Any) -> str | None:
 
 def _clip(text: str, limit: int = 300) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-_RESET_HEADERS = (
-    "x-ratelimit-reset",
-    "x-rate-limit-reset",
-    "ratelimit-reset",
-    "x-ratelimit-requests-reset",
-)
-_EPOCH_S = 1_000_000_000  # 2001-09-09: larger reset values are absolute times, not deltas
-_EPOCH_MS = 1_000_000_000_000
-
-
-def retry_after_seconds(
-    headers: Mapping[str, str] | None, now: float | None = None, *, rate_limited: bool = True
-) -> float | None:
-    """How long the provider asked us to wait, in seconds, or None if it did not say.
-
-    Rate-limit reset headers ride on every response of some providers (Intercom), so they
-    only speak for a rate-limited answer; a 5xx that carries them still backs off normally.
-
-    Providers disagree on units: `Retry-After` is seconds or an HTTP date, Anthropic adds
-    `retry-after-ms`, reset headers are epoch seconds (Intercom), epoch ms (Linear), ISO 8601
-    (Jira) or a plain delta; HubSpot only tells the window length in milliseconds.
-    """
-    if not headers:
-        return None
-    lower = {str(k).lower(): str(v).strip() for k, v in headers.items()}
-    now = time.time() if now is None else now
-    if (value := _number(lower.get("retry-after-ms"))) is not None:
-        return max(value / 1000, 0.0)
-    if "retry-after" in lower:
-        value = _number(lower["retry-after"])
-        if value is not None:
-            return max(value, 0.0)
-        if (when := _date(lower["retry-after"])) is not None:
-            return max(when - now, 0.0)
-    if not rate_limited:
-        return None
-    for name in _RESET_HEADERS:
-        if name in lower and (wait := _reset_wait(lower[name], now)) is not None:
-            return wait
-    if (value := _number(lower.get("x-hubspot-ratelimit-interval-milliseconds"))) is not None:
-        return max(value / 1000, 0.0)
-    return None
-
-
-def _reset_wait(raw: str, now: float) -> float | None:
-    value = _number(raw)
-    if value is None:
-        when = _date(raw)
-        return None if when is None else max(when - now, 0.0)
-    if value >= _EPOCH_MS:
-        return max(value / 1000 - now, 0.0)
-    if value >= _EPOCH_S:
-        return max(value - now, 0.0)
-    return max(value, 0.0)
-
-
-def _number(raw: str | None) -> float | None:
-    if raw is None:
-        return None
-    try:
-        return float(raw)
-    except ValueError:
-        return None
-
-
-def _date(raw: str) -> float | None:
-    """Dates without a zone are read as UTC, as HTTP dates are by definition."""
-    try:
-        when = parsedate_to_datetime(raw)
-    except (TypeError, ValueError, IndexError):
-        try:
-            when = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-        except ValueError:
-            return None
-    return (when if when.tzinfo else when.replace(tzinfo=UTC)).timestamp()
 
 
 class HttpError(Exception):

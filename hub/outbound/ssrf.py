@@ -7,7 +7,7 @@ import socket
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
-from hub.http_errors import ConfigError, ErrorResolution, FailureType, ResponseAction, TransientError
+from hub.outbound.failures import ConfigError, ErrorResolution, FailureType, ResponseAction, TransientError
 
 _REFUSED = ErrorResolution(ResponseAction.FAIL, FailureType.CONFIG_ERROR, "outbound address refused")
 _UNRESOLVED = ErrorResolution(ResponseAction.RETRY, FailureType.TRANSIENT_ERROR, "host did not resolve")

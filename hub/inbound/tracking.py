@@ -14,22 +14,27 @@ from flask import Blueprint, request
 from werkzeug.datastructures import WWWAuthenticate
 from werkzeug.exceptions import Unauthorized
 
-from connectors.base import PayloadError
-from connectors.tracking import segment
-from hub.accept import accept, read_body
+from connectors.registry import get_connector
+from connectors.sdk import PayloadError
+from connectors.sdk.parsing import load_json
 from hub.connections import find_by_credential
 from hub.db import utcnow
 from hub.errors import ApiError
-from hub.inbound import load_json
+from hub.inbound.answer import payload_error, store_and_answer
+from hub.inbound.body import read_body
 from hub.models import Connection
 
 log = logging.getLogger(__name__)
 bp = Blueprint("tracking", __name__, url_prefix="/v1")
 CHALLENGE = WWWAuthenticate("basic", {"realm": "journeyhub tracking"})
+CONNECTOR = "tracking"
 
 
-@bp.post("/<any(track, identify, page, screen, batch):kind>")
-def receive(kind: segment.Kind) -> dict[str, Any]:
+@bp.post("/<kind>")
+def receive(kind: str) -> dict[str, Any]:
+    receiver = get_connector(CONNECTOR).tracking
+    if receiver is None or kind not in receiver.kinds:
+        raise ApiError(404, "not_found", f"/v1/{kind} is not a tracking call")
     received_at = utcnow()
     body = read_body(gzip=True)
     credentials = request.authorization
@@ -42,13 +47,10 @@ def receive(kind: segment.Kind) -> dict[str, Any]:
     if payload is None:
         payload = _json(body, authenticated=True)
     try:
-        parsed = segment.parse(kind, payload, received_at)
+        parsed = receiver.parse(kind, payload, received_at)
     except PayloadError as exc:
-        field = exc.field or "(body)"
-        raise ApiError(
-            400, "invalid_payload", f"{field}: {exc}", [{"field": field, "message": str(exc)}]
-        ) from None
-    return {"success": True, **accept(connection.id, parsed)}
+        raise payload_error(exc) from None
+    return {"success": True, **store_and_answer(connection.id, parsed)}
 
 
 def _json(body: bytes, *, authenticated: bool) -> Any:
@@ -66,7 +68,7 @@ def _json(body: bytes, *, authenticated: bool) -> Any:
 def _connection(key: Any) -> Connection:
     if not isinstance(key, str) or not key:
         raise Unauthorized("send the write key as the HTTP Basic user name", www_authenticate=CHALLENGE)
-    connection = find_by_credential("tracking", key)
+    connection = find_by_credential(CONNECTOR, key)
     if connection is None:
         log.info("tracking: a request with an unknown write key was refused")
         raise Unauthorized("unknown write key", www_authenticate=CHALLENGE)

@@ -1,21 +1,16 @@
-"""The HTTP side shared by every way events come in: bounded body reading and the answer.
+"""Reading a request body within the size limit, also when it is chunked or gzip-compressed.
 
-Both /hooks and /v1 answer 2xx only after `ingest` committed, and answer the same figures,
-so a sender's developer reads one shape whatever door they used.
+A declared Content-Length over the limit is refused by werkzeug before we read a byte; a
+chunked body or a gzip bomb is caught here, so every door answers 413 the same way.
 """
 
 from __future__ import annotations
 
 import zlib
-from dataclasses import asdict
-from typing import Any
 
 from flask import current_app, request
 
-from connectors.base import Parsed, Rejected
-from hub.db import db
 from hub.errors import ApiError
-from hub.ingest import ingest
 
 
 def read_body(*, gzip: bool) -> bytes:
@@ -50,25 +45,3 @@ def _gunzip(raw: bytes, limit: int) -> bytes:
             raise ApiError(400, "malformed_gzip", "the gzip body is truncated")
         rest = member.unused_data
     return bytes(out)
-
-
-def accept(connection_id: int, parsed: Parsed) -> dict[str, Any]:
-    """Stores what is usable and says what was not; 400 with the list when nothing is usable."""
-    rejected = [asdict(r) for r in parsed.rejected]
-    if not parsed.events and not parsed.ignored:
-        if not rejected:
-            raise ApiError(400, "no_events", "the body holds no events")
-        fields = ", ".join(dict.fromkeys(str(r["field"]) for r in rejected))
-        raise ApiError(400, "invalid_events", f"no event is valid: {fields}", rejected)
-    stored = ingest(db.session, connection_id, parsed.events) if parsed.events else None
-    return {
-        "accepted": len(stored.event_ids) if stored else 0,
-        "duplicates": stored.duplicates if stored else 0,
-        "rejected": rejected,
-        "ignored": _notes(parsed.ignored),
-        "warnings": _notes(parsed.warnings),
-    }
-
-
-def _notes(items: list[Rejected]) -> list[dict[str, Any]]:
-    return [asdict(item) for item in items]

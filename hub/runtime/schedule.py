@@ -15,7 +15,7 @@ from typing import Any
 from rq.cron import CronScheduler
 
 from hub.cohorts.service import enqueue_due_cohorts
-from hub.jobs import QUEUE_NAME, InProcessBackend
+from hub.runtime.jobs import QUEUE_NAME, InProcessBackend
 
 log = logging.getLogger(__name__)
 

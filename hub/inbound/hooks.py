@@ -7,16 +7,19 @@ module owns the order of checks (connection, size, signature, payload) and the a
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Any
 
 from flask import Blueprint, request
 
-from connectors.base import InboundRequest, PayloadError, SignatureError
 from connectors.registry import UnknownConnector, get_connector
-from hub.accept import accept, read_body
+from connectors.sdk import InboundRequest, PayloadError, SignatureError
+from hub.config import current_settings
 from hub.connections import settings
 from hub.db import db, utcnow
 from hub.errors import ApiError
+from hub.inbound.answer import payload_error, store_and_answer
+from hub.inbound.body import read_body
 from hub.models import Connection
 
 log = logging.getLogger(__name__)
@@ -38,6 +41,7 @@ def receive(connector: str, connection_id: int) -> dict[str, Any]:
         headers=request.headers,
         body=read_body(gzip=False),
         received_at=utcnow(),
+        tolerance=timedelta(seconds=current_settings().journeyhub_webhook_tolerance_s),
     )
     config = settings(connection)
     try:
@@ -48,8 +52,5 @@ def receive(connector: str, connection_id: int) -> dict[str, Any]:
     try:
         parsed = receiver.parse(config, inbound)
     except PayloadError as exc:
-        field = exc.field or "(body)"
-        raise ApiError(
-            400, "invalid_payload", f"{field}: {exc}", [{"field": field, "message": str(exc)}]
-        ) from None
-    return accept(connection.id, parsed)
+        raise payload_error(exc) from None
+    return store_and_answer(connection.id, parsed)

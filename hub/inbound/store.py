@@ -8,36 +8,25 @@ makes a redelivery a no-op, and evaluation is enqueued by an after-commit hook.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
-from hub.db import utcnow
-from hub.identity import Key, Resolver, insert_ignore, keys_of, update_traits
-from hub.jobs import enqueue_after_commit
+from connectors.sdk import JourneyEvent
+from connectors.sdk.identity import Key
+from hub.db import insert_ignore, utcnow
+from hub.inbound.identity import Resolver, keys_for, update_traits
 from hub.models import Event
+from hub.runtime.jobs import enqueue_after_commit
 
 log = logging.getLogger(__name__)
 
 EVALUATE_JOB = "recipes.evaluate.evaluate_events"
 ATTEMPTS = 4
-
-
-@dataclass(frozen=True)
-class JourneyEvent:
-    """A normalised event about one person, as every source hands it over."""
-
-    external_id: str
-    name: str
-    identities: Mapping[str, Any]
-    occurred_at: datetime
-    properties: Mapping[str, Any] = field(default_factory=dict)
-    traits: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -51,7 +40,7 @@ def store_events(session: Session, connection_id: int, events: Sequence[JourneyE
     """Adds the events to the session's transaction; the caller commits (or rolls back)."""
     keyed: dict[str, tuple[JourneyEvent, list[Key]]] = {}
     for event in events:
-        keyed.setdefault(event.external_id, (event, keys_of(event.identities)))
+        keyed.setdefault(event.external_id, (event, keys_for(event.identities)))
     duplicates = len(events) - len(keyed)
     known = _already_stored(session, connection_id, list(keyed))
     duplicates += len(known)
@@ -89,7 +78,7 @@ def store_events(session: Session, connection_id: int, events: Sequence[JourneyE
     return Stored(event_ids, duplicates, sorted({row[1] for row in inserted}))
 
 
-def ingest(session: Session, connection_id: int, events: Sequence[JourneyEvent]) -> Stored:
+def commit_events(session: Session, connection_id: int, events: Sequence[JourneyEvent]) -> Stored:
     """store_events + commit, retried when a concurrent writer made the transaction fail.
 
     Races (two first events for one person, merges crossing each other, SQLite's writer

@@ -3,9 +3,10 @@
 The fakes back the embedded demo and the test suite, so they must behave like the real
 services wherever our code could tell the difference: paths, bodies, cursors, error shapes
 and rate-limit signals. What every fake needs lives here: a loopback WSGI server (HTTPS with
-a throwaway CA from ``hub.faketls`` when the provider's SDK insists on https), fault
-injection and rate limiting, over the deterministic population of ``hub.fakedata``. Each
-provider module adds its routes and its own error dialect.
+a throwaway CA from ``tls`` when the provider's SDK insists on https), fault injection and
+rate limiting, over the deterministic population of ``population``, and ``GET /_fake/requests``,
+the record of what it received that tests and the demo read back over HTTP. Each provider
+module adds its routes and its own error dialect.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import abc
 import json
 import math
+import re
 import tempfile
 import threading
 import time
@@ -27,13 +29,15 @@ from werkzeug.routing import Map, Rule
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
-from hub.fakedata import Person, Population
-from hub.faketls import issue_certificates
+from connectors.sdk.fakes.population import Person, Population
+from connectors.sdk.fakes.tls import issue_certificates
 
 T = TypeVar("T")
 
 LOG_SIZE = 10_000
 """Only the most recent requests are kept, so a 100k-member walk cannot grow memory unbounded."""
+RECORD_PATH = "/_fake/requests"
+_SECRET_NAME = re.compile(r"(?i)token|secret|password|api[_-]?key|hapikey|authorization|signature")
 
 
 class ApiError(Exception):
@@ -128,7 +132,7 @@ class FakeServer(abc.ABC):
         self._limit, self._window_s = self.default_rate_limit
         self._enforce = False
         self._hits: deque[float] = deque()
-        self._log: deque[tuple[str, str]] = deque(maxlen=LOG_SIZE)
+        self._log: deque[dict[str, Any]] = deque(maxlen=LOG_SIZE)
         self._count = 0
         self._cache: dict[Hashable, tuple[int, Any]] = {}
         self._url_map = Map(self.routes(), strict_slashes=False, merge_slashes=False)
@@ -297,11 +301,6 @@ class FakeServer(abc.ABC):
     def request_count(self) -> int:
         return self._count
 
-    @property
-    def requests(self) -> list[tuple[str, str]]:
-        """(method, path) of the most recent requests, oldest first."""
-        with self._lock:
-            return list(self._log)
 
     # -- helpers for provider modules ---------------------------------------------------------
     def cohort_index(self, source_ref: str) -> int:
@@ -332,13 +331,15 @@ class FakeServer(abc.ABC):
     def _wsgi(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         request = Request(environ)
         with self._lock:
+            if request.path == RECORD_PATH and request.method == "GET":
+                return json_response(list(self._log))(environ, start_response)
             response = self._respond(request)
             self.decorate(request, response)
         return response(environ, start_response)
 
     def _respond(self, request: Request) -> Response:
         self._count += 1
-        self._log.append((request.method, request.path))
+        self._log.append(_record(request))
         if not self.authorized(request):
             return self.error(401)
         refusal = self._admit()
@@ -374,3 +375,25 @@ class FakeServer(abc.ABC):
                 return fault.status, fault.retry_after
         self._hits.append(now)
         return None
+
+
+def _record(request: Request) -> dict[str, Any]:
+    """What `GET /_fake/requests` shows of one request: never its credentials."""
+    body: Any = None
+    if request.mimetype == "application/json":
+        try:
+            body = json.loads(request.get_data() or b"null")
+        except ValueError:
+            body = None
+    elif request.form:
+        body = request.form.to_dict()
+    query = {k: v[0] if len(v) == 1 else v for k, v in request.args.lists()}
+    return {"method": request.method, "path": request.path, "query": _without_secrets(query), "json": _without_secrets(body)}
+
+
+def _without_secrets(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _without_secrets(v) for k, v in value.items() if not _SECRET_NAME.search(str(k))}
+    if isinstance(value, list):
+        return [_without_secrets(v) for v in value]
+    return value

@@ -6,19 +6,15 @@ parser's own reason, because the sender's developer reads them in their delivery
 
 from __future__ import annotations
 
-import hmac
 import json
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from flask import current_app, has_app_context
 from pydantic import BeforeValidator, ValidationError
 
-from connectors.base import PayloadError
-from hub.identity import normalise
-
-DEFAULT_TOLERANCE_S = 300
+from connectors.sdk.events import PayloadError
+from connectors.sdk.identity import normalise
 
 
 class Invalid(Exception):
@@ -72,17 +68,9 @@ def from_epoch(value: Any, field: str, *, millis: bool) -> datetime:
         raise PayloadError(f"not a timestamp: {str(value)[:40]!r}", field=field) from None
 
 
-def same_digest(expected: str, given: str) -> bool:
-    """Constant-time comparison of two signatures as text."""
-    return hmac.compare_digest(expected.encode(), given.encode())
-
-
-def tolerance() -> timedelta:
-    """How far a signed timestamp may be from now, either way (JOURNEYHUB_WEBHOOK_TOLERANCE_S)."""
-    seconds = DEFAULT_TOLERANCE_S
-    if has_app_context():
-        seconds = current_app.config["JOURNEYHUB"].journeyhub_webhook_tolerance_s
-    return timedelta(seconds=seconds)
+def to_utc(value: datetime) -> datetime:
+    """Aware UTC; a time without an offset is taken to be UTC already, as senders mean it."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def validation_problems(exc: ValidationError, prefix: str = "") -> list[tuple[str, str]]:

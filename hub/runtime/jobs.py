@@ -57,15 +57,13 @@ def job(fn: Callable[P, R]) -> Callable[P, R]:
 
 
 def worker_app() -> Flask:
-    global _worker_app
+    """The app `journeyhub worker` created before forking; work-horses inherit it."""
     if _worker_app is None:
-        from hub.app import create_app
-
-        _worker_app = create_app()
+        raise RuntimeError("this process has no journeyhub app: run RQ workers with `journeyhub worker`")
     return _worker_app
 
 
-def adopt_worker_app(app: Flask) -> None:
+def adopt_worker_app(app: Flask | None) -> None:
     """The worker's own app, created once before forking so work-horses inherit it."""
     global _worker_app
     _worker_app = app
@@ -110,14 +108,17 @@ class RQBackend:
 
 
 class InProcessBackend:
-    """Threads in this process; retries on the same schedule as RQ; `drain()` for tests and demo."""
+    """Threads in this process; retries on the same schedule as RQ; `drain()` before the process ends."""
 
-    def __init__(self, app: Flask, workers: int = 2) -> None:
+    def __init__(self, app: Flask, workers: int = 2, retry_intervals: tuple[float, ...] = RETRY_INTERVALS) -> None:
         self._app = app
+        self.retry_intervals = retry_intervals
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="journeyhub-job")
         self._lock = threading.Condition()
         self._live: set[str] = set()
         self._busy = 0
+        self._waiting = 0
+        """Jobs on a timer (a retry, or enqueued with `at`): not running yet, but not done either."""
         self._timers: set[threading.Timer] = set()
         self.failures: deque[tuple[str, str]] = deque(maxlen=100)
         self._stopped = False
@@ -146,8 +147,10 @@ class InProcessBackend:
     def _later(self, delay: float, fn: Callable[..., Any], args: tuple[Any, ...], name: str, attempt: int) -> None:
         if delay <= 0:
             self._submit(fn, args, name, attempt)
-        else:
-            self._arm(delay, lambda: self._submit(fn, args, name, attempt))
+            return
+        with self._lock:
+            self._waiting += 1
+        self._arm(delay, lambda: self._submit(fn, args, name, attempt, waited=True))
 
     def _arm(self, delay: float, action: Callable[[], None]) -> None:
         with self._lock:
@@ -163,8 +166,11 @@ class InProcessBackend:
             self._timers.discard(timer)
         action()
 
-    def _submit(self, fn: Callable[..., Any], args: tuple[Any, ...], name: str, attempt: int) -> None:
+    def _submit(
+        self, fn: Callable[..., Any], args: tuple[Any, ...], name: str, attempt: int, *, waited: bool = False
+    ) -> None:
         with self._lock:
+            self._waiting -= waited
             if self._stopped:
                 return
             self._busy += 1
@@ -176,8 +182,8 @@ class InProcessBackend:
             with self._app.app_context():
                 fn(*args)
         except Exception as exc:
-            if attempt < len(RETRY_INTERVALS):
-                retry_in = RETRY_INTERVALS[attempt]
+            if attempt < len(self.retry_intervals):
+                retry_in = self.retry_intervals[attempt]
                 log.warning("job %s failed (%s); retry %d in %ss", name, type(exc).__name__, attempt + 1, retry_in)
             else:
                 log.exception("job %s failed for good", name)
@@ -186,15 +192,20 @@ class InProcessBackend:
             with self._lock:
                 if retry_in is None:
                     self._live.discard(name)
+                else:
+                    self._waiting += 1  # counted before `busy` drops, so drain() never sees a gap
                 self._busy -= 1
                 self._lock.notify_all()
         if retry_in is not None:
-            self._later(retry_in, fn, args, name, attempt + 1)
+            self._arm(retry_in, lambda: self._submit(fn, args, name, attempt + 1, waited=True))
 
     def drain(self, timeout: float = 30.0) -> bool:
-        """Waits until no job is running or ready to run; True when idle within `timeout`."""
+        """Waits until no job is running, ready, or waiting to retry; True when idle within `timeout`.
+
+        Jobs on a timer count: a process that exits while a retry waits would lose that work.
+        """
         with self._lock:
-            return self._lock.wait_for(lambda: self._busy == 0, timeout=timeout)
+            return self._lock.wait_for(lambda: self._busy == 0 and self._waiting == 0, timeout=timeout)
 
     def shutdown(self) -> None:
         with self._lock:

@@ -77,7 +77,7 @@ class SecretScrubber(logging.Filter):
 # Process-wide, so urllib3's own request lines (which carry query strings) are masked too.
 # The application's logging setup should also add it to its handlers to cover SDK loggers.
 SCRUBBER = SecretScrubber()
-for _name in ("hub.http", "urllib3.connectionpool", "urllib3.connection", "urllib3.util.retry"):
+for _name in ("hub.outbound", "urllib3.connectionpool", "urllib3.connection", "urllib3.util.retry"):
     logging.getLogger(_name).addFilter(SCRUBBER)
 
 

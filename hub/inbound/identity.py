@@ -14,57 +14,20 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from hub.db import Base, utcnow
+from connectors.registry import identity_kinds
+from connectors.sdk.identity import Key, keys_of
+from hub.db import Base, insert_ignore, utcnow
 from hub.models import Identity, Profile, ProfileMerge
 
-EMAIL = "email"
-USER_ID = "user_id"
-ANONYMOUS_ID = "anonymous_id"
-HUBSPOT_CONTACT = "hubspot_contact"
-INTERCOM_CONTACT = "intercom_contact"
-SALESFORCE_CONTACT = "salesforce_contact"
-SALESFORCE_LEAD = "salesforce_lead"
-MIXPANEL_DISTINCT_ID = "mixpanel_distinct_id"
-AMPLITUDE_USER_ID = "amplitude_user_id"
-KINDS = frozenset(
-    {
-        EMAIL,
-        USER_ID,
-        ANONYMOUS_ID,
-        HUBSPOT_CONTACT,
-        INTERCOM_CONTACT,
-        SALESFORCE_CONTACT,
-        SALESFORCE_LEAD,
-        MIXPANEL_DISTINCT_ID,
-        AMPLITUDE_USER_ID,
-    }
-)
-MAX_VALUE_LEN = 320
 
-Key = tuple[str, str]
-
-
-def normalise(kind: str, value: Any) -> Key | None:
-    """Emails compare case-insensitively; every other id is kept exactly, as its system sent it."""
-    if kind not in KINDS:
-        raise ValueError(f"unknown identity kind {kind!r}")
-    if value is None:
-        return None
-    text = str(value).strip()
-    if not text:
-        return None
-    if kind == EMAIL:
-        text = text.lower()
-    if len(text) > MAX_VALUE_LEN:
-        raise ValueError(f"{kind} is longer than {MAX_VALUE_LEN} characters")
-    return (kind, text)
-
-
-def keys_of(identities: Mapping[str, Any]) -> list[Key]:
-    return sorted({k for kind, value in identities.items() if (k := normalise(kind, value)) is not None})
+def keys_for(identities: Mapping[str, Any]) -> list[Key]:
+    """The keys of one event; a kind no connector declared is a bug in that connector, not bad input."""
+    unknown = set(identities) - identity_kinds().keys()
+    if unknown:
+        raise ValueError(f"unknown identity kind {sorted(unknown)[0]!r}: declare it in the connector's spec")
+    return keys_of(identities)
 
 
 class Resolver:
@@ -254,6 +217,25 @@ def update_traits(session: Session, profile_id: int, traits: Mapping[str, Any]) 
         profile.updated_at = utcnow()
 
 
+def current_profile_id(session: Session, profile_id: int) -> int | None:
+    """Where a profile lives now: itself, the end of its merge trail, or None if never known."""
+    seen: set[int] = set()
+    while profile_id not in seen:
+        seen.add(profile_id)
+        if session.get(Profile, profile_id) is not None:
+            return profile_id
+        survivor = session.scalar(
+            sa.select(ProfileMerge.survivor_id)
+            .where(ProfileMerge.merged_profile_id == profile_id)
+            .order_by(ProfileMerge.id.desc())
+            .limit(1)
+        )
+        if survivor is None:
+            return None
+        profile_id = survivor
+    return None
+
+
 def _profile_references() -> list[tuple[sa.Table, sa.Column[Any]]]:
     found = []
     for table in Base.metadata.sorted_tables:
@@ -263,12 +245,6 @@ def _profile_references() -> list[tuple[sa.Table, sa.Column[Any]]]:
             if any(fk.column.table.name == "profiles" for fk in column.foreign_keys):
                 found.append((table, column))
     return found
-
-
-def insert_ignore(session: Session, model: type[Base]) -> Any:
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return insert(model).on_conflict_do_nothing()
 
 
 def _chunks(items: list[Key], size: int) -> Iterable[list[Key]]:

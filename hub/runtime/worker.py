@@ -1,6 +1,6 @@
 """`journeyhub worker`: an RQ worker with RQ's own scheduler (for `enqueue(at=...)`) and RQ's cron.
 
-The cron runs in a thread of the same process, registering hub.schedule's periodic jobs, so
+The cron runs in a thread of the same process, registering hub.runtime.schedule's periodic jobs, so
 one command gives production everything the embedded mode's timers give `serve`.
 """
 
@@ -12,7 +12,7 @@ from flask import Flask
 from rq import Worker
 from rq.cron import CronScheduler
 
-from hub import jobs, schedule
+from hub.runtime import jobs, schedule
 
 
 def run_worker(app: Flask) -> None:

@@ -1,0 +1,94 @@
+"""What a connector hands the hub on the way in: journey events, and why items were not usable.
+
+The hub stores these; connectors never touch the database, so this is the whole contract of
+an inbound path (a webhook receiver or the tracking API parser).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True)
+class JourneyEvent:
+    """A normalised event about one person, as every source hands it over.
+
+    `identities` maps identity kind names (connectors.sdk.identity) to the values the
+    source knows the person by; at least one must be usable.
+    """
+
+    external_id: str
+    name: str
+    identities: Mapping[str, Any]
+    occurred_at: datetime
+    properties: Mapping[str, Any] = field(default_factory=dict)
+    traits: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class InboundRequest:
+    """A webhook delivery as received, before anything trusts it.
+
+    `tolerance` is how far a signed timestamp may be from `received_at` either way
+    (JOURNEYHUB_WEBHOOK_TOLERANCE_S), so receivers never read settings themselves.
+    """
+
+    method: str
+    url: str
+    headers: Mapping[str, str]
+    body: bytes
+    received_at: datetime
+    tolerance: timedelta = timedelta(minutes=5)
+
+
+class SignatureError(Exception):
+    """Missing, wrong or stale signature: answered 401, nothing stored."""
+
+
+class PayloadError(ValueError):
+    """A body that cannot be used: answered 400 naming the field, nothing stored."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """One item of a batch that was not stored (or a note about one that was), and why."""
+
+    index: int
+    field: str | None
+    message: str
+
+
+@dataclass
+class Parsed:
+    """What a delivery holds: the usable events and the items that were not."""
+
+    events: list[JourneyEvent] = field(default_factory=list)
+    rejected: list[Rejected] = field(default_factory=list)
+    ignored: list[Rejected] = field(default_factory=list)
+    """Well-formed items that are not about a person (a HubSpot deal change): answered 200."""
+    warnings: list[Rejected] = field(default_factory=list)
+    """Accepted items with something worth telling the sender, such as an unknown field."""
+
+
+class WebhookReceiver(Protocol):
+    def verify(self, config: dict[str, Any], request: InboundRequest) -> None:
+        """Raises SignatureError unless the request is authentic and fresh."""
+
+    def parse(self, config: dict[str, Any], request: InboundRequest) -> Parsed:
+        """Raises PayloadError when the whole body is unusable."""
+
+
+class TrackingReceiver(Protocol):
+    """Parses the calls of a tracking API (`/v1/<kind>`); the hub authenticates and stores."""
+
+    kinds: frozenset[str]
+
+    def parse(self, kind: str, body: Any, received_at: datetime) -> Parsed:
+        """Raises PayloadError when the whole body is unusable."""

@@ -1,0 +1,5 @@
+"""`python -m hub.cli`: the same as the `journeyhub` command."""
+
+from hub.cli import main
+
+main()
