@@ -58,9 +58,24 @@ class Result:
 def serve(target: str, env: dict[str, str], workers: int) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-w", str(workers), "-k", "gthread", "--threads", "4",
-         "-b", f"127.0.0.1:{port}", "--log-level", "warning", target],
-        cwd=ROOT, env=env,
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-w",
+            str(workers),
+            "-k",
+            "gthread",
+            "--threads",
+            "4",
+            "-b",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+            target,
+        ],
+        cwd=ROOT,
+        env=env,
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
@@ -109,7 +124,9 @@ def track_body(users: int) -> bytes:
     ).encode()
 
 
-def drive(name: str, url: str, path: str, bodies: list[bytes], per_body: int, clients: int, auth: str) -> Result:
+def drive(
+    name: str, url: str, path: str, bodies: list[bytes], per_body: int, clients: int, auth: str
+) -> Result:
     headers = {"Content-Type": "application/json", "Authorization": auth}
     sessions = [requests.Session() for _ in range(clients)]
 
@@ -170,11 +187,28 @@ def main() -> None:
         for name, target in (("bare flask", "bench.bare_app:app"), ("journeyhub", "wsgi:app")):
             process, url = serve(target, env, args.workers)
             try:
-                results.append(drive(f"{name} /v1/batch", url, "/v1/batch",
-                                     [batch_body(args.batch_size, users) for _ in range(batches)],
-                                     args.batch_size, args.clients, auth))
-                results.append(drive(f"{name} /v1/track", url, "/v1/track",
-                                     [track_body(users) for _ in range(tracks)], 1, args.clients, auth))
+                results.append(
+                    drive(
+                        f"{name} /v1/batch",
+                        url,
+                        "/v1/batch",
+                        [batch_body(args.batch_size, users) for _ in range(batches)],
+                        args.batch_size,
+                        args.clients,
+                        auth,
+                    )
+                )
+                results.append(
+                    drive(
+                        f"{name} /v1/track",
+                        url,
+                        "/v1/track",
+                        [track_body(users) for _ in range(tracks)],
+                        1,
+                        args.clients,
+                        auth,
+                    )
+                )
             finally:
                 stop(process)
 
@@ -185,22 +219,30 @@ def main() -> None:
         sent = (batches * args.batch_size) + tracks
         bare_batch, bare_track, hub_batch, hub_track = results
 
-        print(f"{'case':<26}{'requests':>9}{'events/s':>11}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'failed':>8}")
+        print(
+            f"{'case':<26}{'requests':>9}{'events/s':>11}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'failed':>8}"
+        )
         for r in results:
-            print(f"{r.name:<26}{r.requests:>9}{r.events_per_s:>11.0f}{r.requests_per_s:>9.0f}"
-                  f"{statistics.median(r.latencies_ms):>9.1f}{r.percentile(0.99):>9.1f}{r.failures:>8}")
+            print(
+                f"{r.name:<26}{r.requests:>9}{r.events_per_s:>11.0f}{r.requests_per_s:>9.0f}"
+                f"{statistics.median(r.latencies_ms):>9.1f}{r.percentile(0.99):>9.1f}{r.failures:>8}"
+            )
         print(f"events sent {sent}, stored {stored}, lost {sent - stored}")
-        print(json.dumps({
-            "bench": "ingest",
-            "events_per_s": round(hub_batch.events_per_s),
-            "p50_ms": round(statistics.median(hub_batch.latencies_ms), 1),
-            "p99_ms": round(hub_batch.percentile(0.99), 1),
-            "track_events_per_s": round(hub_track.events_per_s),
-            "track_p99_ms": round(hub_track.percentile(0.99), 1),
-            "lost": sent - stored,
-            "vs_baseline": round(hub_batch.requests_per_s / bare_batch.requests_per_s, 3),
-            "track_vs_baseline": round(hub_track.requests_per_s / bare_track.requests_per_s, 3),
-        }))
+        print(
+            json.dumps(
+                {
+                    "bench": "ingest",
+                    "events_per_s": round(hub_batch.events_per_s),
+                    "p50_ms": round(statistics.median(hub_batch.latencies_ms), 1),
+                    "p99_ms": round(hub_batch.percentile(0.99), 1),
+                    "track_events_per_s": round(hub_track.events_per_s),
+                    "track_p99_ms": round(hub_track.percentile(0.99), 1),
+                    "lost": sent - stored,
+                    "vs_baseline": round(hub_batch.requests_per_s / bare_batch.requests_per_s, 3),
+                    "track_vs_baseline": round(hub_track.requests_per_s / bare_track.requests_per_s, 3),
+                }
+            )
+        )
     finally:
         redis.stop()
         postgres.stop()

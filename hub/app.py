@@ -34,4 +34,3 @@ def create_app(config: Mapping[str, Any] | Settings | None = None) -> Flask:
     app.register_blueprint(tracking.bp)
     api.init_app(app)
     return app
-

@@ -119,7 +119,8 @@ def load_settings(overrides: Mapping[str, Any] | None = None) -> Settings:
         return Settings(**values)
     except ValidationError as exc:
         problems = "; ".join(
-            f"{str(err['loc'][0]).upper()}: {err['msg']}" if err["loc"] else err["msg"] for err in exc.errors()
+            f"{str(err['loc'][0]).upper()}: {err['msg']}" if err["loc"] else err["msg"]
+            for err in exc.errors()
         )
         raise SettingsError(f"invalid settings: {problems}") from None
 

@@ -42,7 +42,10 @@ def init_app(app: Flask) -> None:
 def validation_details(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Pydantic errors as `{field, message}` with dotted field paths a person can read."""
     return [
-        {"field": ".".join(str(p) for p in err.get("loc", ())) or "(body)", "message": err.get("msg", "invalid")}
+        {
+            "field": ".".join(str(p) for p in err.get("loc", ())) or "(body)",
+            "message": err.get("msg", "invalid"),
+        }
         for err in errors
     ]
 

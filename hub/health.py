@@ -32,5 +32,10 @@ def readyz() -> tuple[dict[str, Any], int]:
             failing["redis"] = type(exc).__name__
     if failing:
         names = ", ".join(failing)
-        return {"status": "unavailable", "failing": sorted(failing), "message": f"not ready: {names}", "details": failing}, 503
+        return {
+            "status": "unavailable",
+            "failing": sorted(failing),
+            "message": f"not ready: {names}",
+            "details": failing,
+        }, 503
     return {"status": "ok"}, 200

@@ -79,7 +79,9 @@ def start_postgres() -> Postgres:
     )
     options = f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off -c max_connections=200"
     result = subprocess.run(
-        _as_postgres([pg_ctl, "-D", str(data), "-o", options, "-l", str(folder / "log"), "-w", "-t", "60", "start"]),
+        _as_postgres(
+            [pg_ctl, "-D", str(data), "-o", options, "-l", str(folder / "log"), "-w", "-t", "60", "start"]
+        ),
         capture_output=True,
         text=True,
     )

@@ -12,7 +12,9 @@ from hub.models import ApiToken, Run
 
 def add_runs(app: Flask, count: int) -> list[int]:
     with app.app_context():
-        runs = [Run(kind="k", subject=f"s{i}", status="succeeded", finished_at=utcnow()) for i in range(count)]
+        runs = [
+            Run(kind="k", subject=f"s{i}", status="succeeded", finished_at=utcnow()) for i in range(count)
+        ]
         db.session.add_all(runs)
         db.session.commit()
         return [r.id for r in runs]
@@ -96,7 +98,9 @@ def test_malformed_json_is_400_with_the_reason_and_writes_nothing(app: Flask, ap
 def test_unknown_fields_and_unknown_connector_are_reported(api: FlaskClient) -> None:
     unknown_field = api.post("/api/v1/connections", json={"connector": "x", "name": "n", "colour": "red"})
     assert unknown_field.status_code == 400
-    assert unknown_field.json["error"]["details"] == [{"field": "colour", "message": "Extra inputs are not permitted"}]
+    assert unknown_field.json["error"]["details"] == [
+        {"field": "colour", "message": "Extra inputs are not permitted"}
+    ]
     unknown_connector = api.post("/api/v1/connections", json={"connector": "nope", "name": "n"})
     assert unknown_connector.status_code == 400
     assert unknown_connector.json["error"]["code"] == "unknown_connector"
@@ -111,7 +115,12 @@ def test_openapi_document_is_generated_from_the_models(client: FlaskClient) -> N
     assert set(schemas["ConnectionIn"]["required"]) == {"connector", "name"}
     assert document["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
     assert set(schemas["ErrorInfo"]["required"]) == {"code", "message"}
-    assert "ErrorBody" in document["paths"]["/api/v1/runs"]["get"]["responses"]["400"]["content"]["application/json"]["schema"]["$ref"]
+    assert (
+        "ErrorBody"
+        in document["paths"]["/api/v1/runs"]["get"]["responses"]["400"]["content"]["application/json"][
+            "schema"
+        ]["$ref"]
+    )
 
 
 def test_create_connection_shows_generated_keys_once_then_masks_them(api: FlaskClient) -> None:
@@ -130,7 +139,9 @@ def test_create_connection_conflict_and_bad_settings(app: Flask, api: FlaskClien
     assert api.post("/api/v1/connections", json={"connector": "tracking", "name": "web"}).status_code == 201
     again = api.post("/api/v1/connections", json={"connector": "tracking", "name": "web"})
     assert again.status_code == 409
-    bad = api.post("/api/v1/connections", json={"connector": "hubspot", "name": "crm", "settings": {"colour": "x"}})
+    bad = api.post(
+        "/api/v1/connections", json={"connector": "hubspot", "name": "crm", "settings": {"colour": "x"}}
+    )
     assert bad.status_code == 400
     assert {"field": "settings.colour", "message": "unknown setting"} in bad.json["error"]["details"]
     with app.app_context():

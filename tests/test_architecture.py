@@ -25,7 +25,9 @@ def graph() -> grimp.ImportGraph:
 def test_the_import_contracts_hold() -> None:
     config = str(ROOT / "pyproject.toml")
     assert len(read_configuration(config)["contracts_options"]) >= 3, "the contracts were not found"
-    assert lint_imports(config, cache_dir=None, no_logo=True), "`lint-imports` names the import that breaks a contract"
+    assert lint_imports(config, cache_dir=None, no_logo=True), (
+        "`lint-imports` names the import that breaks a contract"
+    )
 
 
 def test_no_module_takes_part_in_an_import_cycle() -> None:
@@ -53,43 +55,28 @@ def test_the_outbound_path_imports_nothing_else_of_the_hub() -> None:
 
 
 def _strongly_connected(g: grimp.ImportGraph) -> list[set[str]]:
-    """Tarjan's algorithm, iterative so a deep graph cannot hit the recursion limit."""
+    """Tarjan's algorithm: each set is a group of modules that all reach each other by imports."""
     index: dict[str, int] = {}
     low: dict[str, int] = {}
-    on_stack: set[str] = set()
     stack: list[str] = []
     found: list[set[str]] = []
-    counter = 0
-    for start in sorted(g.modules):
-        if start in index:
-            continue
-        work = [(start, iter(sorted(g.find_modules_directly_imported_by(start))))]
-        index[start] = low[start] = counter
-        counter += 1
-        stack.append(start)
-        on_stack.add(start)
-        while work:
-            node, children = work[-1]
-            child = next(children, None)
-            if child is None:
-                work.pop()
-                if work:
-                    low[work[-1][0]] = min(low[work[-1][0]], low[node])
-                if low[node] == index[node]:
-                    component = set()
-                    while True:
-                        member = stack.pop()
-                        on_stack.discard(member)
-                        component.add(member)
-                        if member == node:
-                            break
-                    found.append(component)
-            elif child not in index:
-                index[child] = low[child] = counter
-                counter += 1
-                stack.append(child)
-                on_stack.add(child)
-                work.append((child, iter(sorted(g.find_modules_directly_imported_by(child)))))
-            elif child in on_stack:
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        for child in sorted(g.find_modules_directly_imported_by(node)):
+            if child not in index:
+                visit(child)
+                low[node] = min(low[node], low[child])
+            elif child in stack:
                 low[node] = min(low[node], index[child])
+        if low[node] == index[node]:
+            component = {stack.pop()}
+            while node not in component:
+                component.add(stack.pop())
+            found.append(component)
+
+    for module in sorted(g.modules):
+        if module not in index:
+            visit(module)
     return found

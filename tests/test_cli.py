@@ -21,7 +21,9 @@ JOURNEYHUB = [sys.executable, "-m", "hub.cli"]
 
 
 def env_for(tmp_path: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("JOURNEYHUB_", "DATABASE_URL", "REDIS_URL"))}
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("JOURNEYHUB_", "DATABASE_URL", "REDIS_URL"))
+    }
     return {**env, "JOURNEYHUB_HOME": str(tmp_path / "home"), **extra}
 
 
@@ -75,7 +77,9 @@ def test_serve_applies_migrations_and_answers(tmp_path: Path) -> None:
     assert f"http://127.0.0.1:{port}" in output
 
 
-def test_worker_runs_jobs_from_redis_in_its_own_process(tmp_path: Path, database_url: str, redis_server: Redis) -> None:
+def test_worker_runs_jobs_from_redis_in_its_own_process(
+    tmp_path: Path, database_url: str, redis_server: Redis
+) -> None:
     import redis
 
     redis.Redis.from_url(redis_server.url).flushdb()

@@ -59,7 +59,9 @@ def test_configured_secret_key_wins_and_writes_nothing(tmp_path: Path) -> None:
 
 
 def test_dotenv_in_working_folder_is_read(tmp_path: Path) -> None:
-    (tmp_path / ".env").write_text("REDIS_URL=redis://127.0.0.1:1/0\nJOURNEYHUB_ALLOWED_HOSTS=a.test, B.test\n")
+    (tmp_path / ".env").write_text(
+        "REDIS_URL=redis://127.0.0.1:1/0\nJOURNEYHUB_ALLOWED_HOSTS=a.test, B.test\n"
+    )
     settings = load_settings()
     assert settings.redis_url == "redis://127.0.0.1:1/0"
     assert settings.journeyhub_allowed_hosts == ["a.test", "b.test"]

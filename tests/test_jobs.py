@@ -119,7 +119,9 @@ def test_rq_finished_unique_job_can_be_enqueued_again(rq_app: Flask) -> None:
     assert [r.subject for r in runs(rq_app, "test")] == ["one", "two"]
 
 
-def test_rq_failure_is_retried_then_visible_in_failed_registry(rq_app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_rq_failure_is_retried_then_visible_in_failed_registry(
+    rq_app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(jobs, "RETRY_INTERVALS", (0, 0))
     backend = rq_app.extensions["journeyhub.jobs"]
     with rq_app.app_context():
@@ -127,7 +129,9 @@ def test_rq_failure_is_retried_then_visible_in_failed_registry(rq_app: Flask, mo
         SimpleWorker([backend.queue], connection=backend.redis).work(burst=True)
     assert [r.status for r in runs(rq_app, "attempt")] == ["failed", "failed", "failed"]
     assert job_id in FailedJobRegistry(queue=backend.queue).get_job_ids()
-    assert "fails on purpose" in (Job.fetch(job_id, connection=backend.redis).latest_result().exc_string or "")
+    assert "fails on purpose" in (
+        Job.fetch(job_id, connection=backend.redis).latest_result().exc_string or ""
+    )
 
 
 def test_job_ids_follow_rqs_rule_in_both_backends(app: Flask) -> None:

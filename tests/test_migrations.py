@@ -51,7 +51,8 @@ def test_revisions_import_no_app_code_and_files_say_what_they_do() -> None:
         revision = next(
             n.value.value
             for n in tree.body
-            if isinstance(n, ast.Assign) and getattr(n.targets[0], "id", "") == "revision"
+            if isinstance(n, ast.Assign)
+            and getattr(n.targets[0], "id", "") == "revision"
             and isinstance(n.value, ast.Constant)
         )
         assert path.stem.startswith(f"{revision}_")

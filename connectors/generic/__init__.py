@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from connectors.generic import signature
@@ -25,7 +26,7 @@ class GenericConnector(Connector):
     )
     webhook = GenericWebhook()
 
-    def prepare_config(self, values: dict[str, Any]) -> dict[str, Any]:
+    def prepare_config(self, values: Mapping[str, Any]) -> dict[str, Any]:
         config = super().prepare_config(values)
         if config.get("secret"):
             try:

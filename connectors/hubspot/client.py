@@ -109,17 +109,18 @@ class HubSpotClient:
         found: dict[str, dict[str, Any]] = {}
         for start in range(0, len(ids), MAX_BATCH_READ):
             chunk = ids[start : start + MAX_BATCH_READ]
-            batch = self._call(
-                "contacts batch read",
-                lambda chunk=chunk: self.sdk.crm.contacts.batch_api.read(
+
+            def read(chunk: list[str] = chunk) -> Any:
+                return self.sdk.crm.contacts.batch_api.read(
                     batch_read_input_simple_public_object_id=BatchReadInputSimplePublicObjectId(
                         inputs=[SimplePublicObjectId(id=i) for i in chunk],
                         properties=properties,
                         properties_with_history=[],
                     ),
                     _request_timeout=TIMEOUT,
-                ),
-            )
+                )
+
+            batch = self._call("contacts batch read", read)
             found.update({str(contact.id): dict(contact.properties or {}) for contact in batch.results})
         return found
 

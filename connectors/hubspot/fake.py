@@ -408,6 +408,8 @@ class HubSpotFake(FakeServer):
         if index is None:
             raise ApiError(404, "resource not found")
         values = (read_json(request) or {}).get("properties")
+        if not isinstance(values, dict):
+            raise ApiError(400, "properties is required and must be an object")
         self._write(index, values)
         return json_response(self.contact(index, list(values)))
 
@@ -465,7 +467,7 @@ class HubSpotFake(FakeServer):
                 raise ApiError(
                     400, "sorts must be objects with propertyName and direction ASCENDING|DESCENDING"
                 )
-            name = spec.get("propertyName")
+            name = str(spec.get("propertyName"))
             matches.sort(
                 key=lambda i: sort_key(
                     comparable(name, self.properties(self.population.person(i)).get(name))

@@ -59,15 +59,15 @@ def matches_filter(values: dict[str, Any], spec: dict[str, Any]) -> bool:
         return found if operator == "CONTAINS_TOKEN" else not found
     left, right = comparable(name, actual), comparable(name, spec.get("value"))
     if operator == "EQ":
-        return present and left == right
+        return present and bool(left == right)
     if operator == "NEQ":
-        return left != right
+        return bool(left != right)
     if not present or right is None or type(left) is not type(right):
         return False
     if operator == "BETWEEN":
         high = comparable(name, spec.get("highValue"))
-        return type(high) is type(left) and right <= left <= high
+        return type(high) is type(left) and bool(right <= left <= high)
     comparisons = {"LT": left < right, "LTE": left <= right, "GT": left > right, "GTE": left >= right}
     if operator not in comparisons:
         raise ApiError(400, f"Unknown filter operator {operator}")
-    return comparisons[operator]
+    return bool(comparisons[operator])

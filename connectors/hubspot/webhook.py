@@ -38,7 +38,9 @@ class HubSpotWebhook:
             raise SignatureError("X-HubSpot-Request-Timestamp is not milliseconds since the epoch") from None
         require_fresh(sent_at, request.received_at, request.tolerance, "X-HubSpot-Request-Timestamp")
         signed = request.method.upper().encode() + signed_uri(config, request.url).encode() + request.body
-        expected = hmac_text(str(secret).encode(), signed + stamp.encode(), algorithm="sha256", encoding="base64")
+        expected = hmac_text(
+            str(secret).encode(), signed + stamp.encode(), algorithm="sha256", encoding="base64"
+        )
         require_match(expected, [signature.strip()], "X-HubSpot-Signature-v3")
 
     def parse(self, config: dict[str, Any], request: InboundRequest) -> Parsed:

@@ -28,11 +28,16 @@ class IntercomClient:
 
     def search_pages(self, query: dict[str, Any], per_page: int) -> Iterator[list[dict[str, Any]]]:
         """Contacts matching `query`, oldest first, one page at a time."""
+
         def search(starting_after: str | None) -> tuple[list[dict[str, Any]], str | None]:
             pagination: dict[str, Any] = {"per_page": max(1, min(per_page, MAX_PER_PAGE))}
             if starting_after:
                 pagination["starting_after"] = starting_after
-            body = {"query": query, "pagination": pagination, "sort": {"field": "created_at", "order": "ascending"}}
+            body = {
+                "query": query,
+                "pagination": pagination,
+                "sort": {"field": "created_at", "order": "ascending"},
+            }
             page = self.http.request("POST", "/contacts/search", json=body).json()
             following = ((page.get("pages") or {}).get("next") or {}).get("starting_after")
             return list(page.get("data") or []), following or None

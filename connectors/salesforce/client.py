@@ -14,7 +14,7 @@ import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from simple_salesforce import Salesforce
+from simple_salesforce.api import Salesforce
 
 from connectors.sdk import RATE_LIMITED, ErrorResolution, classify_exception, outbound, paginate
 
@@ -81,5 +81,7 @@ class SalesforceClient:
         return paginate(batch, what="Salesforce query")
 
     def probe(self) -> str:
-        result = self._call("query", lambda: self.sdk.query("SELECT COUNT() FROM Campaign", **self.request_options))
+        result = self._call(
+            "query", lambda: self.sdk.query("SELECT COUNT() FROM Campaign", **self.request_options)
+        )
         return f"connected to Salesforce; {result.get('totalSize', 0)} campaigns visible"

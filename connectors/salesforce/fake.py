@@ -56,7 +56,15 @@ MEMBER_FIELDS = (
     "Email",
     "CreatedDate",
 )
-CAMPAIGN_FIELDS = ("Id", "Name", "Status", "Type", "IsActive", "NumberOfContacts", "CreatedDate")
+CAMPAIGN_FIELDS: tuple[str, ...] = (
+    "Id",
+    "Name",
+    "Status",
+    "Type",
+    "IsActive",
+    "NumberOfContacts",
+    "CreatedDate",
+)
 LEAD_FIELDS = ("Id", "FirstName", "LastName", "Name", "Email")
 RELATIONS = {
     "CampaignMember": {
@@ -245,7 +253,8 @@ class SalesforceFake(FakeServer):
             row["." + relation] = (
                 self.contact_row(key % STRIDE) if target == "Contact" else self.campaign_row(key // STRIDE)
             )
-        return row["." + relation]
+        related: dict[str, Any] | None = row["." + relation]
+        return related
 
     def value(self, sobject: str, key: int, field: str, row: dict[str, Any]) -> Any:
         if "." not in field:
@@ -510,7 +519,7 @@ class SalesforceFake(FakeServer):
                     for c in checked
                 ]
             )
-        results = []
+        results: list[dict[str, Any]] = []
         for outcome in checked:
             if isinstance(outcome, dict):
                 results.append({"id": None, "success": False, "errors": [outcome]})

@@ -29,7 +29,8 @@ class Condition:
     def test(self, actual: Any) -> bool:
         """SOQL compares text case-insensitively; ``= null`` tests for a missing value."""
         if self.op in ("IN", "NOT IN"):
-            inside = actual is not None and str(actual).lower() in {v.lower() for v in self.value or ()}
+            values = self.value if isinstance(self.value, tuple) else ()
+            inside = actual is not None and str(actual).lower() in {v.lower() for v in values}
             return inside if self.op == "IN" else not inside
         if self.value is None or isinstance(self.value, bool):
             equal = actual is self.value
@@ -126,33 +127,51 @@ class _Parser:
     def query(self) -> Query:
         self.take("SELECT")
         count_only = self.peek().upper() == "COUNT"
+        fields = self.select_list(count_only)
+        self.take("FROM")
+        sobject = self.name()
+        where = self.where()
+        order_by = self.order_by()
+        limit = self.limit()
+        if self.index < len(self.tokens):
+            self.fail(*self.tokens[self.index])
+        return Query(sobject, fields, count_only, where, order_by, limit)
+
+    def select_list(self, count_only: bool) -> tuple[str, ...]:
         if count_only:
             for token in ("COUNT", "(", ")"):
                 self.take(token)
-        fields = [] if count_only else [self.name()]
-        while not count_only and self.keyword(","):
+            return ()
+        fields = [self.name()]
+        while self.keyword(","):
             fields.append(self.name())
-        self.take("FROM")
-        sobject, where, order_by, limit = self.name(), [], None, None
-        if self.keyword("WHERE"):
-            where.append(self.condition())
-            while self.keyword("AND"):
-                where.append(self.condition())
-        if self.keyword("ORDER"):
-            self.take("BY")
-            field = self.name()
-            descending = self.keyword("DESC")
-            if not descending:
-                self.keyword("ASC")
-            order_by = (field, descending)
-        if self.keyword("LIMIT"):
-            token = self.take()
-            if not token.isdigit():
-                self.fail(self.tokens[self.index - 1][0], token)
-            limit = int(token)
-        if self.index < len(self.tokens):
-            self.fail(*self.tokens[self.index])
-        return Query(sobject, tuple(fields), count_only, tuple(where), order_by, limit)
+        return tuple(fields)
+
+    def where(self) -> tuple[Condition, ...]:
+        if not self.keyword("WHERE"):
+            return ()
+        conditions = [self.condition()]
+        while self.keyword("AND"):
+            conditions.append(self.condition())
+        return tuple(conditions)
+
+    def order_by(self) -> tuple[str, bool] | None:
+        if not self.keyword("ORDER"):
+            return None
+        self.take("BY")
+        field = self.name()
+        descending = self.keyword("DESC")
+        if not descending:
+            self.keyword("ASC")
+        return (field, descending)
+
+    def limit(self) -> int | None:
+        if not self.keyword("LIMIT"):
+            return None
+        token = self.take()
+        if not token.isdigit():
+            self.fail(self.tokens[self.index - 1][0], token)
+        return int(token)
 
 
 def parse_soql(text: str) -> Query:

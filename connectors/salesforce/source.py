@@ -61,7 +61,10 @@ def to_member(record: Mapping[str, Any]) -> Member:
     object_type = str((record.get("attributes") or {}).get("type") or "")
     identities: dict[str, Any] = {EMAIL.name: fields.get("Email")}
     if object_type == "CampaignMember":
-        identities |= {SALESFORCE_CONTACT.name: fields.get("ContactId"), SALESFORCE_LEAD.name: fields.get("LeadId")}
+        identities |= {
+            SALESFORCE_CONTACT.name: fields.get("ContactId"),
+            SALESFORCE_LEAD.name: fields.get("LeadId"),
+        }
         ref = fields.get("ContactId") or fields.get("LeadId") or fields.get("Id")
     else:
         if object_type in KIND_OF_OBJECT:

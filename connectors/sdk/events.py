@@ -32,7 +32,8 @@ class JourneyEvent:
 class InboundRequest:
     """A webhook delivery as received, before anything trusts it.
 
-    `tolerance` is how far a signed timestamp may be from `received_at` either way
+    `headers` look names up without regard to case, as HTTP means them. `tolerance` is how
+    far a signed timestamp may be from `received_at` either way
     (JOURNEYHUB_WEBHOOK_TOLERANCE_S), so receivers never read settings themselves.
     """
 

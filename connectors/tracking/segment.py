@@ -151,7 +151,7 @@ def _event(
         properties |= {k: v for k, v in (("name", message.name), ("category", message.category)) if v}
     return JourneyEvent(
         external_id=message.messageId or _content_id(raw),
-        name=message.event if message.type == "track" else str(message.type),
+        name=str(message.event) if message.type == "track" else str(message.type),
         identities=identities,
         occurred_at=_occurred(message, batch_sent_at, received_at),
         properties=dict(message.traits or {}) if message.type == "identify" else properties,

@@ -20,6 +20,7 @@ from hub.models import Cohort
 
 bp = Blueprint("cohorts", __name__)
 
+
 class CohortQuery(PageQuery):
     connection_id: int | None = None
 

@@ -22,6 +22,7 @@ from hub.models import Connection
 
 bp = Blueprint("connections", __name__)
 
+
 class ConnectionQuery(PageQuery):
     connector: str | None = None
 
@@ -47,7 +48,8 @@ class ConnectionOut(BaseModel):
 
 class ConnectionCreated(ConnectionOut):
     generated: dict[str, Any] = Field(
-        default_factory=dict, description="keys the connector made (write key, webhook secret), shown this once"
+        default_factory=dict,
+        description="keys the connector made (write key, webhook secret), shown this once",
     )
 
 
@@ -89,7 +91,9 @@ def add_connection() -> tuple[dict[str, Any], int]:
         db.session.rollback()
         raise ApiError(409, "conflict", f"a {body.connector} connection named {body.name!r} exists") from None
     except UnknownConnector as exc:
-        raise ApiError(400, "unknown_connector", str(exc), [{"field": "connector", "message": str(exc)}]) from None
+        raise ApiError(
+            400, "unknown_connector", str(exc), [{"field": "connector", "message": str(exc)}]
+        ) from None
     except ConfigProblem as exc:
         details = [{"field": f"settings.{k}", "message": v} for k, v in exc.problems.items()]
         raise ApiError(400, "invalid_settings", f"invalid settings: {exc}", details) from None

@@ -19,6 +19,7 @@ from hub.models import Event
 
 bp = Blueprint("events", __name__)
 
+
 class EventQuery(PageQuery):
     connection_id: int | None = None
     name: str | None = Field(default=None, max_length=200)
@@ -66,7 +67,9 @@ def list_events() -> dict[str, Any]:
     if query.name is not None:
         stmt = stmt.where(Event.name == query.name)
     if query.profile_id is not None:
-        stmt = stmt.where(Event.profile_id == (current_profile_id(db.session, query.profile_id) or query.profile_id))
+        stmt = stmt.where(
+            Event.profile_id == (current_profile_id(db.session, query.profile_id) or query.profile_id)
+        )
     if query.since is not None:
         stmt = stmt.where(Event.occurred_at >= query.since)
     if query.until is not None:

@@ -39,7 +39,7 @@ def decode_cursor(cursor: str) -> int:
 
 
 def page(
-    stmt: sa.Select[tuple[T]],
+    stmt: sa.Select[T],
     id_column: sa.ColumnElement[int] | Any,
     query: PageQuery,
     render: Callable[[T], dict[str, Any]],

@@ -27,6 +27,7 @@ from hub.models import Identity, Profile
 
 bp = Blueprint("profiles", __name__)
 
+
 class ProfileQuery(PageQuery):
     identity: str | None = Field(
         default=None, max_length=400, description="kind:value, e.g. email:ada@example.com or user_id:42"
@@ -66,7 +67,7 @@ def list_profiles() -> dict[str, Any]:
     return page(stmt, Profile.id, query, render)
 
 
-def _owners(identity: str) -> sa.Select[tuple[int]]:
+def _owners(identity: str) -> sa.Select[int]:
     kind, _, value = identity.partition(":")
     try:
         if kind not in identity_kinds():

@@ -18,6 +18,7 @@ from hub.models import Run
 
 bp = Blueprint("runs", __name__)
 
+
 class RunQuery(PageQuery):
     kind: str | None = None
     subject: str | None = None
@@ -54,7 +55,9 @@ class RunPage(BaseModel):
 def render(run: Run, *, with_steps: bool = False) -> dict[str, Any]:
     out = RunOut.model_validate(run, from_attributes=True).model_dump(mode="json", exclude={"steps"})
     if with_steps:
-        out["steps"] = [RunStepOut.model_validate(s, from_attributes=True).model_dump(mode="json") for s in run.steps]
+        out["steps"] = [
+            RunStepOut.model_validate(s, from_attributes=True).model_dump(mode="json") for s in run.steps
+        ]
     return out
 
 

@@ -30,7 +30,9 @@ class ErrorBody(BaseModel):
     error: ErrorInfo
 
 
-def _reshape(req: Request, resp: Response | None, req_error: Any, _instance: Any, _adapter: Any = None) -> None:
+def _reshape(
+    req: Request, resp: Response | None, req_error: Any, _instance: Any, _adapter: Any = None
+) -> None:
     if req.method in {"POST", "PUT", "PATCH"} and req.get_data(cache=True):
         try:
             json.loads(req.get_data(cache=True))
@@ -40,7 +42,11 @@ def _reshape(req: Request, resp: Response | None, req_error: Any, _instance: Any
             abort(body)
     if req_error is not None and resp is not None:
         details = validation_details(req_error.errors(include_context=False))
-        resp.set_data(json.dumps({"error": {"code": "invalid_request", "message": fields_message(details), "details": details}}))
+        resp.set_data(
+            json.dumps(
+                {"error": {"code": "invalid_request", "message": fields_message(details), "details": details}}
+            )
+        )
         resp.mimetype = "application/json"
 
 
@@ -56,6 +62,8 @@ spec = SpecTree(
     page_templates={},
     naming_strategy=lambda model: model.__name__,
     nested_naming_strategy=lambda _parent, child: child,
-    security_schemes=[SecurityScheme(name="bearer", data=SecuritySchemeData(type=SecureType.HTTP, scheme="bearer"))],
+    security_schemes=[
+        SecurityScheme(name="bearer", data=SecuritySchemeData(type=SecureType.HTTP, scheme="bearer"))
+    ],
     security={"bearer": []},
 )

@@ -169,7 +169,11 @@ def fake(connector: str, port: int, members: int) -> None:
         raise click.ClickException(f"connector {connector!r} has no fake (fakes: {', '.join(with_fake())})")
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
-        described = {"base_url": server.base_url, "credentials": server.credentials, "cohorts": server.cohorts()}
+        described = {
+            "base_url": server.base_url,
+            "credentials": server.credentials,
+            "cohorts": server.cohorts(),
+        }
         click.echo(json.dumps(described))
         threading.Event().wait()
     except KeyboardInterrupt:

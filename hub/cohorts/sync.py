@@ -169,7 +169,9 @@ class _Sync:
                 session.rollback()
                 if attempt == DIFF_ATTEMPTS:
                     raise
-                log.info("cohort %s diff retry %d after %s", target.cohort_id, attempt, type(exc.orig).__name__)
+                log.info(
+                    "cohort %s diff retry %d after %s", target.cohort_id, attempt, type(exc.orig).__name__
+                )
 
     def fail(self, exc: Exception) -> None:
         """Staging is dropped and the membership untouched; rejected credentials also park the connection."""
@@ -180,7 +182,9 @@ class _Sync:
         if cohort is not None:
             cohort.last_error = str(exc)
         if isinstance(exc, ConfigError):
-            parked = session.get(Connection, target.connection_id) if exc.status in CREDENTIAL_STATUSES else None
+            parked = (
+                session.get(Connection, target.connection_id) if exc.status in CREDENTIAL_STATUSES else None
+            )
             if parked is not None:
                 parked.status, parked.last_error = NEEDS_ATTENTION, message
             elif cohort is not None:

@@ -11,6 +11,7 @@ from datetime import timedelta
 from typing import Any
 
 from flask import Blueprint, request
+from requests.structures import CaseInsensitiveDict
 
 from connectors.registry import UnknownConnector, get_connector
 from connectors.sdk import InboundRequest, PayloadError, SignatureError
@@ -38,7 +39,7 @@ def receive(connector: str, connection_id: int) -> dict[str, Any]:
     inbound = InboundRequest(
         method=request.method,
         url=request.url,
-        headers=request.headers,
+        headers=CaseInsensitiveDict(request.headers.items()),
         body=read_body(gzip=False),
         received_at=utcnow(),
         tolerance=timedelta(seconds=current_settings().journeyhub_webhook_tolerance_s),

@@ -122,7 +122,9 @@ class Resolver:
         self._load([key for key, _ in claims])
 
     def _discard_fresh(self, fresh_id: int, target: int) -> None:
-        self.session.execute(sa.update(Identity).where(Identity.profile_id == fresh_id).values(profile_id=target))
+        self.session.execute(
+            sa.update(Identity).where(Identity.profile_id == fresh_id).values(profile_id=target)
+        )
         self.session.execute(sa.delete(Profile).where(Profile.id == fresh_id))
         self.created.discard(fresh_id)
         self.merged_into[fresh_id] = target

@@ -68,7 +68,9 @@ def store_events(session: Session, connection_id: int, events: Sequence[JourneyE
                 "received_at": now,
             }
         )
-    inserted = session.execute(insert_ignore(session, Event).values(rows).returning(Event.id, Event.profile_id)).all()
+    inserted = session.execute(
+        insert_ignore(session, Event).values(rows).returning(Event.id, Event.profile_id)
+    ).all()
     duplicates += len(rows) - len(inserted)
     for profile_id, values in sorted(traits.items()):
         update_traits(session, profile_id, values)
@@ -117,7 +119,9 @@ def _already_stored(session: Session, connection_id: int, external_ids: list[str
         chunk = external_ids[start : start + 500]
         found.update(
             session.scalars(
-                sa.select(Event.external_id).where(Event.connection_id == connection_id, Event.external_id.in_(chunk))
+                sa.select(Event.external_id).where(
+                    Event.connection_id == connection_id, Event.external_id.in_(chunk)
+                )
             )
         )
     return found

@@ -5,6 +5,16 @@ from hub.models.core import ApiToken, Connection, Event, Identity, Outbox, Profi
 from hub.models.identity import ProfileMerge
 
 __all__ = [
-    "ApiToken", "Cohort", "CohortMember", "Connection", "Event", "Identity", "Outbox", "Profile",
-    "ProfileMerge", "Run", "RunStep", "StagedMember",
+    "ApiToken",
+    "Cohort",
+    "CohortMember",
+    "Connection",
+    "Event",
+    "Identity",
+    "Outbox",
+    "Profile",
+    "ProfileMerge",
+    "Run",
+    "RunStep",
+    "StagedMember",
 ]

@@ -12,6 +12,7 @@ import re
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -152,8 +153,8 @@ class HttpClient:
             response = self._send(
                 str(hop.method),
                 hop_url,
-                lambda hop=hop, settings=settings: self._session.send(
-                    hop, allow_redirects=False, timeout=kwargs["timeout"], **settings
+                partial(
+                    self._session.send, hop, allow_redirects=False, timeout=kwargs["timeout"], **settings
                 ),
             )
         errors = self._errors

@@ -44,6 +44,6 @@ class GuardedPoolManager(urllib3.PoolManager):
         super().__init__(**options)
         self.allowed_hosts = tuple(allowed_hosts)
 
-    def urlopen(self, method: str, url: str, redirect: bool = True, **kw: Any) -> Any:
+    def urlopen(self, method: str, url: str, redirect: bool = True, **kw: Any) -> Any:  # type: ignore[override]
         check_outbound_url(url, self.allowed_hosts)
         return super().urlopen(method, url, redirect=redirect, **kw)

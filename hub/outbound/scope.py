@@ -52,7 +52,9 @@ class Outbound:
         wait_hint: WaitHint | None = None,
     ) -> T | None:
         """An official SDK call, classified and retried like the client's; its transport is guarded separately."""
-        return call_with_retries(fn, classify, what=what, secrets=secrets, policy=self.policy, wait_hint=wait_hint)
+        return call_with_retries(
+            fn, classify, what=what, secrets=secrets, policy=self.policy, wait_hint=wait_hint
+        )
 
     def session(self) -> requests.Session:
         """A requests session for SDKs built on requests (simple-salesforce)."""

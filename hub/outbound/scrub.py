@@ -81,14 +81,13 @@ for _name in ("hub.outbound", "urllib3.connectionpool", "urllib3.connection", "u
     logging.getLogger(_name).addFilter(SCRUBBER)
 
 
-
 def install_on_root_handlers(level: str) -> None:
     """Masks every log line the process writes, SDK loggers included, whatever handler prints it."""
     root = logging.getLogger()
     if not root.handlers:
-        handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-        root.addHandler(handler)
+        stream = logging.StreamHandler()
+        stream.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        root.addHandler(stream)
     for handler in root.handlers:
         if SCRUBBER not in handler.filters:
             handler.addFilter(SCRUBBER)

@@ -80,5 +80,3 @@ def check_outbound_url(url: str, allowed_hosts: Iterable[str] = ()) -> None:
                 " (an operator can allow the host in allowed_hosts)",
                 resolution=_REFUSED,
             )
-
-

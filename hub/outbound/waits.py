@@ -92,5 +92,3 @@ def _date(raw: str) -> float | None:
         except ValueError:
             return None
     return (when if when.tzinfo else when.replace(tzinfo=UTC)).timestamp()
-
-

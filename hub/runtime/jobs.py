@@ -94,9 +94,14 @@ class RQBackend:
             "failure_ttl": FAILURE_TTL_S,
             "job_id": job_id,
         }
+        target: Any = fn  # RQ takes a function or its dotted path; its stubs bind them to one TypeVar
         if at is None:
-            return self.queue.enqueue(fn, *args, unique=job_id is not None, job_timeout=JOB_TIMEOUT_S, **options).id
-        created = self.queue.create_job(fn, args=args, status=JobStatus.SCHEDULED, timeout=JOB_TIMEOUT_S, **options)
+            return self.queue.enqueue(
+                target, *args, unique=job_id is not None, job_timeout=JOB_TIMEOUT_S, **options
+            ).id
+        created = self.queue.create_job(
+            target, args=args, status=JobStatus.SCHEDULED, timeout=JOB_TIMEOUT_S, **options
+        )
         return self.queue.schedule_job(created, at, unique=job_id is not None).id
 
     def _is_live(self, job_id: str) -> bool:
@@ -110,7 +115,9 @@ class RQBackend:
 class InProcessBackend:
     """Threads in this process; retries on the same schedule as RQ; `drain()` before the process ends."""
 
-    def __init__(self, app: Flask, workers: int = 2, retry_intervals: tuple[float, ...] = RETRY_INTERVALS) -> None:
+    def __init__(
+        self, app: Flask, workers: int = 2, retry_intervals: tuple[float, ...] = RETRY_INTERVALS
+    ) -> None:
         self._app = app
         self.retry_intervals = retry_intervals
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="journeyhub-job")
@@ -144,7 +151,9 @@ class InProcessBackend:
 
         self._arm(seconds, tick)
 
-    def _later(self, delay: float, fn: Callable[..., Any], args: tuple[Any, ...], name: str, attempt: int) -> None:
+    def _later(
+        self, delay: float, fn: Callable[..., Any], args: tuple[Any, ...], name: str, attempt: int
+    ) -> None:
         if delay <= 0:
             self._submit(fn, args, name, attempt)
             return
@@ -184,7 +193,9 @@ class InProcessBackend:
         except Exception as exc:
             if attempt < len(self.retry_intervals):
                 retry_in = self.retry_intervals[attempt]
-                log.warning("job %s failed (%s); retry %d in %ss", name, type(exc).__name__, attempt + 1, retry_in)
+                log.warning(
+                    "job %s failed (%s); retry %d in %ss", name, type(exc).__name__, attempt + 1, retry_in
+                )
             else:
                 log.exception("job %s failed for good", name)
                 self.failures.append((name, f"{type(exc).__name__}: {exc}"))

@@ -18,12 +18,16 @@ from hub.runtime import jobs, schedule
 def run_worker(app: Flask) -> None:
     backend = app.extensions["journeyhub.jobs"]
     if not isinstance(backend, jobs.RQBackend):
-        raise RuntimeError("journeyhub worker needs REDIS_URL; without it `journeyhub serve` runs the jobs itself")
+        raise RuntimeError(
+            "journeyhub worker needs REDIS_URL; without it `journeyhub serve` runs the jobs itself"
+        )
     jobs.adopt_worker_app(app)
     cron = CronScheduler(connection=backend.redis)
     schedule.register(cron)
     stop = threading.Event()
-    ticker = threading.Thread(target=schedule.run_cron, args=(cron, stop), name="journeyhub-cron", daemon=True)
+    ticker = threading.Thread(
+        target=schedule.run_cron, args=(cron, stop), name="journeyhub-cron", daemon=True
+    )
     ticker.start()
     try:
         Worker([backend.queue], connection=backend.redis).work(with_scheduler=True)

@@ -67,7 +67,10 @@ def upgrade() -> None:
         sa.Column("received_at", TS, nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_events"),
         sa.ForeignKeyConstraint(
-            ["connection_id"], ["connections.id"], name="fk_events_connection_id_connections", ondelete="CASCADE"
+            ["connection_id"],
+            ["connections.id"],
+            name="fk_events_connection_id_connections",
+            ondelete="CASCADE",
         ),
         sa.ForeignKeyConstraint(["profile_id"], ["profiles.id"], name="fk_events_profile_id_profiles"),
         sa.UniqueConstraint("connection_id", "external_id", name="uq_events_connection_id_external_id"),
@@ -133,5 +136,14 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table in ("api_tokens", "run_steps", "runs", "outbox", "events", "identities", "profiles", "connections"):
+    for table in (
+        "api_tokens",
+        "run_steps",
+        "runs",
+        "outbox",
+        "events",
+        "identities",
+        "profiles",
+        "connections",
+    ):
         op.drop_table(table)

@@ -30,7 +30,10 @@ def upgrade() -> None:
         sa.Column("merged_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_profile_merges"),
         sa.ForeignKeyConstraint(
-            ["survivor_id"], ["profiles.id"], name="fk_profile_merges_survivor_id_profiles", ondelete="CASCADE"
+            ["survivor_id"],
+            ["profiles.id"],
+            name="fk_profile_merges_survivor_id_profiles",
+            ondelete="CASCADE",
         ),
     )
     op.create_index("ix_profile_merges_survivor_id", "profile_merges", ["survivor_id"])

@@ -38,7 +38,10 @@ def upgrade() -> None:
         sa.Column("updated_at", TS, nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_cohorts"),
         sa.ForeignKeyConstraint(
-            ["connection_id"], ["connections.id"], name="fk_cohorts_connection_id_connections", ondelete="CASCADE"
+            ["connection_id"],
+            ["connections.id"],
+            name="fk_cohorts_connection_id_connections",
+            ondelete="CASCADE",
         ),
         sa.UniqueConstraint("connection_id", "source_ref", name="uq_cohorts_connection_id_source_ref"),
     )
@@ -71,7 +74,9 @@ def upgrade() -> None:
         sa.Column("identities", JSON, nullable=False),
         sa.Column("traits", JSON, nullable=False),
         sa.PrimaryKeyConstraint("run_id", "member_ref", name="pk_cohort_staging"),
-        sa.ForeignKeyConstraint(["run_id"], ["runs.id"], name="fk_cohort_staging_run_id_runs", ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["run_id"], ["runs.id"], name="fk_cohort_staging_run_id_runs", ondelete="CASCADE"
+        ),
         sa.ForeignKeyConstraint(
             ["cohort_id"], ["cohorts.id"], name="fk_cohort_staging_cohort_id_cohorts", ondelete="CASCADE"
         ),

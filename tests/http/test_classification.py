@@ -85,7 +85,9 @@ def test_a_provider_hint_reads_its_own_header_when_the_common_ones_are_silent() 
     headers = {"X-HubSpot-RateLimit-Interval-Milliseconds": "10000"}
     assert retry_after_seconds(headers, now=NOW) is None
     assert retry_after_seconds(headers, now=NOW, hint=window_wait) == pytest.approx(10.0)
-    assert retry_after_seconds({**headers, "Retry-After": "3"}, now=NOW, hint=window_wait) == pytest.approx(3.0)
+    assert retry_after_seconds({**headers, "Retry-After": "3"}, now=NOW, hint=window_wait) == pytest.approx(
+        3.0
+    )
 
 
 def test_retry_after_seconds_is_none_when_the_provider_did_not_say() -> None:

@@ -44,7 +44,9 @@ def hubspot_get(server: LocalServer) -> Callable[[], Any]:
 def test_call_with_retries_retries_a_hubspot_503(server: LocalServer, sleeps: list[float]) -> None:
     server.reply(Reply(503, {"status": "error", "message": "Service Unavailable"}), Reply(200, CONTACT))
     stats = RetryStats()
-    contact = call_with_retries(hubspot_get(server), classify_exception, policy=Policy(sleep=sleeps.append, stats=stats))
+    contact = call_with_retries(
+        hubspot_get(server), classify_exception, policy=Policy(sleep=sleeps.append, stats=stats)
+    )
     assert contact is not None and contact.id == "51"
     assert contact.properties["email"] == "ana@example.com"
     assert stats.retries == 1
@@ -62,7 +64,9 @@ def test_call_with_retries_honours_hubspot_retry_after(server: LocalServer, slee
         Reply(200, CONTACT),
     )
     stats = RetryStats()
-    call_with_retries(hubspot_get(server), classify_exception, policy=Policy(sleep=sleeps.append, stats=stats))
+    call_with_retries(
+        hubspot_get(server), classify_exception, policy=Policy(sleep=sleeps.append, stats=stats)
+    )
     assert sleeps == [3.0]
     assert stats.rate_limited_waits == 1
 

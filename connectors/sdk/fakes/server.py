@@ -125,7 +125,8 @@ class FakeServer(abc.ABC):
     ) -> None:
         self.population = Population(members, seed)
         self.custom_fields = set(self.standard_custom_fields) | set(custom_fields)
-        self.seed, self.tls, self.ca_path = seed, tls, None
+        self.seed, self.tls = seed, tls
+        self.ca_path: Path | None = None
         self._port = port
         self._lock = threading.RLock()
         self._faults: deque[_Fault] = deque()
@@ -301,7 +302,6 @@ class FakeServer(abc.ABC):
     def request_count(self) -> int:
         return self._count
 
-
     # -- helpers for provider modules ---------------------------------------------------------
     def cohort_index(self, source_ref: str) -> int:
         for cohort in range(len(self.population.cohorts)):
@@ -320,7 +320,8 @@ class FakeServer(abc.ABC):
         """Memoise an expensive match list until the population next changes."""
         hit = self._cache.get(key)
         if hit is not None and hit[0] == self.population.version:
-            return hit[1]
+            cached: T = hit[1]
+            return cached
         value = compute()
         self._cache[key] = (self.population.version, value)
         while len(self._cache) > 16:
@@ -347,7 +348,8 @@ class FakeServer(abc.ABC):
             return self.error(refusal[0], retry_after=refusal[1])
         try:
             endpoint, args = self._url_map.bind_to_environ(request.environ).match()
-            return getattr(self, endpoint)(request, **args)
+            handler: Callable[..., Response] = getattr(self, endpoint)
+            return handler(request, **args)
         except NotFound:
             return self.error(404)
         except MethodNotAllowed:
@@ -388,7 +390,12 @@ def _record(request: Request) -> dict[str, Any]:
     elif request.form:
         body = request.form.to_dict()
     query = {k: v[0] if len(v) == 1 else v for k, v in request.args.lists()}
-    return {"method": request.method, "path": request.path, "query": _without_secrets(query), "json": _without_secrets(body)}
+    return {
+        "method": request.method,
+        "path": request.path,
+        "query": _without_secrets(query),
+        "json": _without_secrets(body),
+    }
 
 
 def _without_secrets(value: Any) -> Any:
