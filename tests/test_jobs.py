@@ -53,6 +53,31 @@ def test_in_process_retries_a_failing_job(app: Flask) -> None:
     assert [r.status for r in runs(app, "attempt")] == ["failed", "failed", "succeeded"]
 
 
+def test_drain_waits_for_a_job_waiting_to_retry(app: Flask) -> None:
+    """A CLI command that exits while a retry waits on its timer would lose that work."""
+    backend = app.extensions["journeyhub.jobs"]
+    backend.retry_intervals = (0.5,)
+    with app.app_context():
+        jobs.enqueue(fail_until, "retry-later", 1)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and not runs(app, "attempt"):
+        time.sleep(0.01)
+    assert [r.status for r in runs(app, "attempt")] == ["failed"]
+    assert backend.drain(10)
+    assert [r.status for r in runs(app, "attempt")] == ["failed", "succeeded"]
+
+
+def test_drain_gives_up_at_its_timeout_while_a_retry_still_waits(app: Flask) -> None:
+    backend = app.extensions["journeyhub.jobs"]
+    backend.retry_intervals = (30,)
+    with app.app_context():
+        jobs.enqueue(fail_until, "retry-much-later", 1)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and not runs(app, "attempt"):
+        time.sleep(0.01)
+    assert not backend.drain(0.3)
+
+
 def test_in_process_gives_up_after_the_last_retry(app: Flask) -> None:
     app.extensions["journeyhub.jobs"].retry_intervals = (0.01,)
     backend = app.extensions["journeyhub.jobs"]
