@@ -2,4 +2,4 @@
 
 from connectors.sdk import IdentityKind
 
-HUBSPOT_CONTACT = IdentityKind("hubspot_contact", "a HubSpot contact's record id")
+HUBSPOT_CONTACT = IdentityKind("hubspot_contact", "a HubSpot contact's record id", per_account=True)

@@ -2,4 +2,4 @@
 
 from connectors.sdk import IdentityKind
 
-INTERCOM_CONTACT = IdentityKind("intercom_contact", "an Intercom contact's id")
+INTERCOM_CONTACT = IdentityKind("intercom_contact", "an Intercom contact's id", per_account=True)

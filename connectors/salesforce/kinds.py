@@ -2,5 +2,5 @@
 
 from connectors.sdk import IdentityKind
 
-SALESFORCE_CONTACT = IdentityKind("salesforce_contact", "a Salesforce Contact id")
-SALESFORCE_LEAD = IdentityKind("salesforce_lead", "a Salesforce Lead id")
+SALESFORCE_CONTACT = IdentityKind("salesforce_contact", "a Salesforce Contact id", per_account=True)
+SALESFORCE_LEAD = IdentityKind("salesforce_lead", "a Salesforce Lead id", per_account=True)

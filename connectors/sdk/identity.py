@@ -22,6 +22,9 @@ Key = tuple[str, str]
 class IdentityKind:
     name: str
     description: str
+    per_account: bool = False
+    """Unique only inside one account of its system (a HubSpot portal, a Mixpanel project): the
+    hub keeps such ids apart per connection, so two accounts' contact 123 are never one person."""
 
 
 EMAIL = IdentityKind("email", "an email address, compared without regard to case")
