@@ -11,12 +11,17 @@ JSON_PREFIXES = ("/api/", "/hooks/", "/v1/")
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, code: str, message: str, details: Any = None) -> None:
+    """A 4xx (or a provider's 502/503) in the one error shape; `headers` ride along (Retry-After, challenges)."""
+
+    def __init__(
+        self, status: int, code: str, message: str, details: Any = None, headers: dict[str, str] | None = None
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
         self.details = details
+        self.headers = headers or {}
 
 
 def error_response(status: int, code: str, message: str, details: Any = None) -> tuple[Response, int]:
@@ -34,8 +39,14 @@ def _http_error(exc: HTTPException) -> Any:
     return response, status
 
 
+def _api_error(exc: ApiError) -> tuple[Response, int]:
+    response, status = error_response(exc.status, exc.code, exc.message, exc.details)
+    response.headers.update(exc.headers)
+    return response, status
+
+
 def init_app(app: Flask) -> None:
-    app.register_error_handler(ApiError, lambda e: error_response(e.status, e.code, e.message, e.details))
+    app.register_error_handler(ApiError, _api_error)
     app.register_error_handler(HTTPException, _http_error)
 
 

@@ -1,7 +1,8 @@
 """The JSON API under /api/v1: bearer-token guarded, one error shape, cursor pagination.
 
 Each resource is a blueprint of its own module; they are nested under one `/api/v1`
-blueprint whose guard runs before every one of them.
+blueprint whose guards run before every one of them: the token, then the request's query
+text and body (hub.api.inputs), so no view sees input the database could not take.
 """
 
 from __future__ import annotations
@@ -10,14 +11,18 @@ from flask import Blueprint, Flask
 
 from hub.api import cohorts, connections, events, profiles, runs
 from hub.api.auth import require_token
+from hub.api.common import IdConverter
+from hub.api.inputs import check_request
 from hub.api.spec import spec
 
 RESOURCES = (cohorts.bp, connections.bp, events.bp, profiles.bp, runs.bp)
 
 
 def init_app(app: Flask) -> None:
+    app.url_map.converters["id"] = IdConverter
     api = Blueprint("api", __name__, url_prefix="/api/v1")
     api.before_request(require_token)
+    api.before_request(check_request)
     for resource in RESOURCES:
         api.register_blueprint(resource)
     app.register_blueprint(api)

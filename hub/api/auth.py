@@ -13,6 +13,7 @@ from hub.errors import ApiError
 from hub.models import ApiToken
 
 TOKEN_PREFIX = "jh_"  # noqa: S105 - a marker that makes leaked tokens greppable, not a secret
+CHALLENGE = {"WWW-Authenticate": 'Bearer realm="journeyhub"'}
 
 
 def token_hash(token: str) -> str:
@@ -30,10 +31,10 @@ def require_token() -> None:
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise ApiError(401, "unauthorized", "send Authorization: Bearer <token>")
+        raise ApiError(401, "unauthorized", "send Authorization: Bearer <token>", headers=CHALLENGE)
     found = db.session.scalar(sa.select(ApiToken).where(ApiToken.token_hash == token_hash(token.strip())))
     if found is None:
-        raise ApiError(401, "unauthorized", "unknown API token")
+        raise ApiError(401, "unauthorized", "unknown API token", headers=CHALLENGE)
     found.last_used_at = utcnow()
     db.session.commit()
     g.api_token_id = found.id

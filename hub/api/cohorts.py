@@ -8,11 +8,11 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Blueprint, request
 from pydantic import BaseModel, ConfigDict, Field
-from spectree import Response
 from sqlalchemy.exc import IntegrityError
 
+from hub.api.common import Id, Page, get_or_404
 from hub.api.pagination import PageQuery, page
-from hub.api.spec import spec
+from hub.api.spec import BODY, BY_ID, answers, spec
 from hub.cohorts.service import CohortProblem, create_cohort, request_sync
 from hub.db import db, utcnow
 from hub.errors import ApiError
@@ -22,13 +22,13 @@ bp = Blueprint("cohorts", __name__)
 
 
 class CohortQuery(PageQuery):
-    connection_id: int | None = None
+    connection_id: Id | None = None
 
 
 class CohortIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    connection_id: int
+    connection_id: Id
     source_ref: str = Field(
         min_length=1, max_length=2000, description="the provider's list / campaign / segment id or query"
     )
@@ -38,7 +38,7 @@ class CohortIn(BaseModel):
 
 class CohortOut(BaseModel):
     id: int
-    connection_id: int
+    connection_id: Id
     source_ref: str
     name: str
     interval_minutes: int
@@ -50,11 +50,6 @@ class CohortOut(BaseModel):
     last_synced_at: datetime | None
     created_at: datetime
     updated_at: datetime
-
-
-class CohortPage(BaseModel):
-    items: list[CohortOut]
-    next_cursor: str | None
 
 
 class SyncRequested(BaseModel):
@@ -74,15 +69,8 @@ def _columns(cohort: Cohort) -> dict[str, Any]:
     return {column.key: getattr(cohort, column.key) for column in sa.inspect(Cohort).columns}
 
 
-def _cohort(cohort_id: int) -> Cohort:
-    cohort = db.session.get(Cohort, cohort_id)
-    if cohort is None:
-        raise ApiError(404, "not_found", f"no cohort {cohort_id}")
-    return cohort
-
-
 @bp.get("/cohorts")
-@spec.validate(query=CohortQuery, resp=Response(HTTP_200=CohortPage), tags=["cohorts"])
+@spec.validate(query=CohortQuery, resp=answers(200, Page[CohortOut]), tags=["cohorts"])
 def list_cohorts() -> dict[str, Any]:
     query: CohortQuery = request.context.query  # type: ignore[attr-defined]
     stmt = sa.select(Cohort)
@@ -91,14 +79,14 @@ def list_cohorts() -> dict[str, Any]:
     return page(stmt, Cohort.id, query, render)
 
 
-@bp.get("/cohorts/<int:cohort_id>")
-@spec.validate(resp=Response(HTTP_200=CohortOut), tags=["cohorts"])
+@bp.get("/cohorts/<id:cohort_id>")
+@spec.validate(resp=answers(200, CohortOut, *BY_ID), tags=["cohorts"])
 def get_cohort(cohort_id: int) -> dict[str, Any]:
-    return render(_cohort(cohort_id))
+    return render(get_or_404(Cohort, cohort_id))
 
 
 @bp.post("/cohorts")
-@spec.validate(json=CohortIn, resp=Response(HTTP_201=CohortOut), tags=["cohorts"])
+@spec.validate(json=CohortIn, resp=answers(201, CohortOut, 409, *BODY), tags=["cohorts"])
 def add_cohort() -> tuple[dict[str, Any], int]:
     body: CohortIn = request.context.json  # type: ignore[attr-defined]
     try:
@@ -114,10 +102,10 @@ def add_cohort() -> tuple[dict[str, Any], int]:
     return render(cohort), 201
 
 
-@bp.post("/cohorts/<int:cohort_id>/sync")
-@spec.validate(resp=Response(HTTP_202=SyncRequested), tags=["cohorts"])
+@bp.post("/cohorts/<id:cohort_id>/sync")
+@spec.validate(resp=answers(202, SyncRequested, 409, *BY_ID), tags=["cohorts"])
 def sync_cohort_now(cohort_id: int) -> tuple[dict[str, Any], int]:
-    cohort = _cohort(cohort_id)
+    cohort = get_or_404(Cohort, cohort_id)
     try:
         requested = request_sync(cohort)
     except CohortProblem as exc:

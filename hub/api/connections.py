@@ -1,4 +1,5 @@
-"""Connections: create (validated by the connector's declaration) and read, secrets masked."""
+"""Connections: create (validated by the connector's declaration), read with secrets masked, and
+list the cohorts a source offers, asked of the provider now."""
 
 from __future__ import annotations
 
@@ -8,31 +9,34 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Blueprint, request
 from pydantic import BaseModel, ConfigDict, Field
-from spectree import Response
 from sqlalchemy.exc import IntegrityError
 
-from connectors.registry import UnknownConnector
-from connectors.sdk import CheckResult, ConfigProblem
+from connectors.registry import UnknownConnector, get_connector
+from connectors.sdk import Capability, CheckResult, ConfigProblem
+from hub.api.common import Page, get_or_404
 from hub.api.pagination import PageQuery, page
-from hub.api.spec import spec
-from hub.connections import check_connection, create_connection, public_view
+from hub.api.providers import provider_error
+from hub.api.settings import check_settings, connection_in_schema
+from hub.api.spec import BODY, BY_ID, answers, spec
+from hub.connections import check_connection, create_connection, public_view, settings
 from hub.db import db
 from hub.errors import ApiError
 from hub.models import Connection
+from hub.outbound import HttpError, RetryStats, outbound_scope
 
 bp = Blueprint("connections", __name__)
 
 
 class ConnectionQuery(PageQuery):
-    connector: str | None = None
+    connector: str | None = Field(default=None, max_length=50)
 
 
 class ConnectionIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=connection_in_schema)
 
     connector: str = Field(min_length=1, max_length=50)
     name: str = Field(min_length=1, max_length=200)
-    settings: dict[str, Any] = Field(default_factory=dict)
+    settings: dict[str, Any] = Field(default_factory=dict, description="as the connector declares them")
 
 
 class ConnectionOut(BaseModel):
@@ -53,17 +57,22 @@ class ConnectionCreated(ConnectionOut):
     )
 
 
+class SourceCohortOut(BaseModel):
+    source_ref: str = Field(description="what POST /api/v1/cohorts takes as source_ref")
+    name: str
+    size: int | None = Field(description="members, when the provider says")
+
+
+class NoQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
 def render(connection: Connection) -> dict[str, Any]:
     return ConnectionOut.model_validate(public_view(connection)).model_dump(mode="json")
 
 
-class ConnectionPage(BaseModel):
-    items: list[ConnectionOut]
-    next_cursor: str | None
-
-
 @bp.get("/connections")
-@spec.validate(query=ConnectionQuery, resp=Response(HTTP_200=ConnectionPage), tags=["connections"])
+@spec.validate(query=ConnectionQuery, resp=answers(200, Page[ConnectionOut]), tags=["connections"])
 def list_connections() -> dict[str, Any]:
     query: ConnectionQuery = request.context.query  # type: ignore[attr-defined]
     stmt = sa.select(Connection)
@@ -72,20 +81,18 @@ def list_connections() -> dict[str, Any]:
     return page(stmt, Connection.id, query, render)
 
 
-@bp.get("/connections/<int:connection_id>")
-@spec.validate(resp=Response(HTTP_200=ConnectionOut), tags=["connections"])
+@bp.get("/connections/<id:connection_id>")
+@spec.validate(resp=answers(200, ConnectionOut, *BY_ID), tags=["connections"])
 def get_connection(connection_id: int) -> dict[str, Any]:
-    connection = db.session.get(Connection, connection_id)
-    if connection is None:
-        raise ApiError(404, "not_found", f"no connection {connection_id}")
-    return render(connection)
+    return render(get_or_404(Connection, connection_id))
 
 
 @bp.post("/connections")
-@spec.validate(json=ConnectionIn, resp=Response(HTTP_201=ConnectionCreated), tags=["connections"])
+@spec.validate(json=ConnectionIn, resp=answers(201, ConnectionCreated, 409, *BODY), tags=["connections"])
 def add_connection() -> tuple[dict[str, Any], int]:
     body: ConnectionIn = request.context.json  # type: ignore[attr-defined]
     try:
+        check_settings(body.connector, body.settings)
         created = create_connection(body.connector, body.name, body.settings)
     except IntegrityError:
         db.session.rollback()
@@ -101,13 +108,35 @@ def add_connection() -> tuple[dict[str, Any], int]:
     return {**render(created.connection), "generated": created.generated}, 201
 
 
-@bp.post("/connections/<int:connection_id>/test")
-@spec.validate(resp=Response(HTTP_200=CheckResult), tags=["connections"])
+@bp.post("/connections/<id:connection_id>/test")
+@spec.validate(resp=answers(200, CheckResult, *BY_ID), tags=["connections"])
 def test_connection(connection_id: int) -> dict[str, Any]:
     """Asks the provider now; when it accepts, a connection that needed attention is resumed."""
-    connection = db.session.get(Connection, connection_id)
-    if connection is None:
-        raise ApiError(404, "not_found", f"no connection {connection_id}")
-    result = check_connection(connection)
+    result = check_connection(get_or_404(Connection, connection_id))
     db.session.commit()
     return result.model_dump()
+
+
+@bp.get("/connections/<id:connection_id>/cohorts")
+@spec.validate(
+    query=NoQuery,
+    resp=answers(200, Page[SourceCohortOut], 409, 502, 503, *BY_ID),
+    tags=["connections"],
+)
+def list_source_cohorts(connection_id: int) -> dict[str, Any]:
+    """The lists / segments / cohorts this source offers to sync, asked of the provider now (one page)."""
+    connection = get_or_404(Connection, connection_id)
+    connector = get_connector(connection.connector)
+    if Capability.SOURCE not in connector.spec.capabilities or connector.source is None:
+        message = f"{connection.connector} connections cannot provide cohorts"
+        raise ApiError(400, "not_a_source", message, [{"field": "connection_id", "message": message}])
+    config = settings(connection)
+    stats = RetryStats()
+    try:
+        with outbound_scope(stats):
+            found = connector.source.cohorts(config)
+    except HttpError as exc:
+        secrets = [str(v) for k, v in config.items() if k in connector.spec.secret_fields and v]
+        raise provider_error(exc, secrets, stats) from None
+    items = [SourceCohortOut(source_ref=c.source_ref, name=c.name, size=c.size) for c in found]
+    return {"items": [item.model_dump() for item in items], "next_cursor": None}

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from flask import Blueprint, request
-from pydantic import BaseModel, Field, field_validator
-from spectree import Response
+from pydantic import BaseModel, Field
 
+from hub.api.common import Id, Page, UtcDateTime, get_or_404
 from hub.api.pagination import PageQuery, page
-from hub.api.spec import spec
+from hub.api.spec import BY_ID, answers, spec
 from hub.db import db
-from hub.errors import ApiError
 from hub.inbound.identity import current_profile_id
 from hub.models import Event
 
@@ -21,20 +20,15 @@ bp = Blueprint("events", __name__)
 
 
 class EventQuery(PageQuery):
-    connection_id: int | None = None
+    connection_id: Id | None = None
     name: str | None = Field(default=None, max_length=200)
-    profile_id: int | None = Field(default=None, description="a merged-away id finds its survivor's events")
-    since: datetime | None = Field(
+    profile_id: Id | None = Field(default=None, description="a merged-away id finds its survivor's events")
+    since: UtcDateTime | None = Field(
         default=None, description="occurred at or after (ISO 8601; UTC when no offset)"
     )
-    until: datetime | None = Field(default=None, description="occurred before (ISO 8601; UTC when no offset)")
-
-    @field_validator("since", "until")
-    @classmethod
-    def _utc(cls, value: datetime | None) -> datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    until: UtcDateTime | None = Field(
+        default=None, description="occurred before (ISO 8601; UTC when no offset)"
+    )
 
 
 class EventOut(BaseModel):
@@ -48,17 +42,12 @@ class EventOut(BaseModel):
     received_at: datetime
 
 
-class EventPage(BaseModel):
-    items: list[EventOut]
-    next_cursor: str | None
-
-
 def render(event: Event) -> dict[str, Any]:
     return EventOut.model_validate(event, from_attributes=True).model_dump(mode="json")
 
 
 @bp.get("/events")
-@spec.validate(query=EventQuery, resp=Response(HTTP_200=EventPage), tags=["events"])
+@spec.validate(query=EventQuery, resp=answers(200, Page[EventOut]), tags=["events"])
 def list_events() -> dict[str, Any]:
     query: EventQuery = request.context.query  # type: ignore[attr-defined]
     stmt = sa.select(Event)
@@ -77,10 +66,7 @@ def list_events() -> dict[str, Any]:
     return page(stmt, Event.id, query, render)
 
 
-@bp.get("/events/<int:event_id>")
-@spec.validate(resp=Response(HTTP_200=EventOut), tags=["events"])
+@bp.get("/events/<id:event_id>")
+@spec.validate(resp=answers(200, EventOut, *BY_ID), tags=["events"])
 def get_event(event_id: int) -> dict[str, Any]:
-    event = db.session.get(Event, event_id)
-    if event is None:
-        raise ApiError(404, "not_found", f"no event {event_id}")
-    return render(event)
+    return render(get_or_404(Event, event_id))

@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict, Field
 
+from hub.api.common import MAX_ID
 from hub.db import db
 from hub.errors import ApiError
 
@@ -20,7 +21,7 @@ class PageQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     limit: int = Field(default=50, ge=1, le=500)
-    cursor: str | None = None
+    cursor: str | None = Field(default=None, max_length=200, description="the next_cursor of the page before")
 
 
 def encode_cursor(last_id: int) -> str:
@@ -28,14 +29,23 @@ def encode_cursor(last_id: int) -> str:
 
 
 def decode_cursor(cursor: str) -> int:
+    """The id a cursor points below; anything this API could not have returned is a 400."""
     try:
         text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         kind, _, value = text.partition(":")
-        if kind != "id":
-            raise ValueError(kind)
-        return int(value)
-    except (ValueError, UnicodeDecodeError, binascii.Error):
-        raise ApiError(400, "invalid_cursor", "cursor is not one this API returned") from None
+        if kind != "id" or not value.isascii() or not value.isdigit():
+            raise ValueError(text)
+        last_id = int(value)
+    except (ValueError, binascii.Error):
+        last_id = 0
+    if not 1 <= last_id <= MAX_ID:
+        raise ApiError(
+            400,
+            "invalid_cursor",
+            "cursor is not one this API returned",
+            [{"field": "cursor", "message": "pass the next_cursor of the page before, unchanged"}],
+        )
+    return last_id
 
 
 def page(

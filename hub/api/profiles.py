@@ -7,19 +7,20 @@ now), rather than a redirect, so a client learns the new id instead of silently 
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from flask import Blueprint, request
-from pydantic import BaseModel, Field
-from spectree import Response
+from pydantic import BaseModel, Field, field_validator
 from sqlalchemy.orm import selectinload
 
 from connectors.registry import identity_kinds
-from connectors.sdk.identity import normalise
+from connectors.sdk.identity import MAX_VALUE_LEN, Key, normalise
+from hub.api.common import Page, get_or_404
 from hub.api.pagination import PageQuery, page
-from hub.api.spec import spec
+from hub.api.spec import BY_ID, answers, spec
 from hub.db import db
 from hub.errors import ApiError
 from hub.inbound.identity import current_profile_id
@@ -28,10 +29,29 @@ from hub.models import Identity, Profile
 bp = Blueprint("profiles", __name__)
 
 
+def _identity_pattern(schema: dict[str, Any]) -> None:
+    """The known kinds, read from the registry when the document is rendered, not at import."""
+    kinds = "|".join(re.escape(kind) for kind in identity_kinds())
+    schema["pattern"] = f"^({kinds}):[\\s\\S]{{0,{MAX_VALUE_LEN}}}$"
+
+
 class ProfileQuery(PageQuery):
     identity: str | None = Field(
-        default=None, max_length=400, description="kind:value, e.g. email:ada@example.com or user_id:42"
+        default=None,
+        max_length=400,
+        description="kind:value, e.g. email:ada@example.com or user_id:42",
+        json_schema_extra=_identity_pattern,
     )
+
+    @field_validator("identity")
+    @classmethod
+    def _known_kind(cls, identity: str | None) -> str | None:
+        if identity is not None:
+            kind, _, value = identity.partition(":")
+            if kind not in identity_kinds():
+                raise ValueError(f"unknown identity kind {kind!r} (known: {', '.join(identity_kinds())})")
+            normalise(kind, value)  # ValueError when it cannot be a key, e.g. too long
+        return identity
 
 
 class IdentityOut(BaseModel):
@@ -48,17 +68,12 @@ class ProfileOut(BaseModel):
     updated_at: datetime
 
 
-class ProfilePage(BaseModel):
-    items: list[ProfileOut]
-    next_cursor: str | None
-
-
 def render(profile: Profile) -> dict[str, Any]:
     return ProfileOut.model_validate(profile, from_attributes=True).model_dump(mode="json")
 
 
 @bp.get("/profiles")
-@spec.validate(query=ProfileQuery, resp=Response(HTTP_200=ProfilePage), tags=["profiles"])
+@spec.validate(query=ProfileQuery, resp=answers(200, Page[ProfileOut]), tags=["profiles"])
 def list_profiles() -> dict[str, Any]:
     query: ProfileQuery = request.context.query  # type: ignore[attr-defined]
     stmt = sa.select(Profile).options(selectinload(Profile.identities))
@@ -69,27 +84,22 @@ def list_profiles() -> dict[str, Any]:
 
 def _owners(identity: str) -> sa.Select[int]:
     kind, _, value = identity.partition(":")
-    try:
-        if kind not in identity_kinds():
-            raise ValueError(f"unknown identity kind {kind!r} (known: {', '.join(identity_kinds())})")
-        key = normalise(kind, value)
-    except ValueError as exc:
-        detail = [{"field": "identity", "message": str(exc)}]
-        raise ApiError(400, "invalid_request", "invalid request: identity", detail) from None
+    key: Key | None = normalise(kind, value)
     return sa.select(Identity.profile_id).where(
         Identity.kind == kind, Identity.value == (key[1] if key else "")
     )
 
 
-@bp.get("/profiles/<int:profile_id>")
-@spec.validate(resp=Response(HTTP_200=ProfileOut), tags=["profiles"])
+@bp.get("/profiles/<id:profile_id>")
+@spec.validate(resp=answers(200, ProfileOut, *BY_ID), tags=["profiles"])
 def get_profile(profile_id: int) -> dict[str, Any]:
-    profile = db.session.get(Profile, profile_id)
-    if profile is not None:
-        return render(profile)
+    return render(get_or_404(Profile, profile_id, missing=_merged))
+
+
+def _merged(profile_id: int) -> ApiError:
     survivor = current_profile_id(db.session, profile_id)
     if survivor is None:
-        raise ApiError(404, "not_found", f"no profile {profile_id}")
-    raise ApiError(
+        return ApiError(404, "not_found", f"no profile {profile_id}")
+    return ApiError(
         404, "merged", f"profile {profile_id} was merged into profile {survivor}", {"survivor_id": survivor}
     )

@@ -8,12 +8,10 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Blueprint, request
 from pydantic import BaseModel
-from spectree import Response
 
+from hub.api.common import Page, get_or_404
 from hub.api.pagination import PageQuery, page
-from hub.api.spec import spec
-from hub.db import db
-from hub.errors import ApiError
+from hub.api.spec import BY_ID, answers, spec
 from hub.models import Run
 
 bp = Blueprint("runs", __name__)
@@ -47,11 +45,6 @@ class RunOut(BaseModel):
     steps: list[RunStepOut] | None = None
 
 
-class RunPage(BaseModel):
-    items: list[RunOut]
-    next_cursor: str | None
-
-
 def render(run: Run, *, with_steps: bool = False) -> dict[str, Any]:
     out = RunOut.model_validate(run, from_attributes=True).model_dump(mode="json", exclude={"steps"})
     if with_steps:
@@ -62,7 +55,7 @@ def render(run: Run, *, with_steps: bool = False) -> dict[str, Any]:
 
 
 @bp.get("/runs")
-@spec.validate(query=RunQuery, resp=Response(HTTP_200=RunPage), tags=["runs"])
+@spec.validate(query=RunQuery, resp=answers(200, Page[RunOut]), tags=["runs"])
 def list_runs() -> dict[str, Any]:
     query: RunQuery = request.context.query  # type: ignore[attr-defined]
     stmt = sa.select(Run)
@@ -72,10 +65,7 @@ def list_runs() -> dict[str, Any]:
     return page(stmt, Run.id, query, render)
 
 
-@bp.get("/runs/<int:run_id>")
-@spec.validate(resp=Response(HTTP_200=RunOut), tags=["runs"])
+@bp.get("/runs/<id:run_id>")
+@spec.validate(resp=answers(200, RunOut, *BY_ID), tags=["runs"])
 def get_run(run_id: int) -> dict[str, Any]:
-    run = db.session.get(Run, run_id)
-    if run is None:
-        raise ApiError(404, "not_found", f"no run {run_id}")
-    return render(run, with_steps=True)
+    return render(get_or_404(Run, run_id), with_steps=True)
