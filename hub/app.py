@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Flask
 
-from hub import api, db, errors, health, secrets
+from hub import api, db, errors, health, home, secrets
 from hub.config import Settings, load_settings
 from hub.inbound import hooks, tracking
 from hub.outbound.scrub import install_on_root_handlers
@@ -29,6 +29,7 @@ def create_app(config: Mapping[str, Any] | Settings | None = None) -> Flask:
     db.init_app(app, settings)
     jobs.init_app(app, settings.redis_url)
     errors.init_app(app)
+    app.register_blueprint(home.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(hooks.bp)
     app.register_blueprint(tracking.bp)

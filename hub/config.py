@@ -39,6 +39,8 @@ class Settings(BaseSettings):
     journeyhub_webhook_tolerance_s: int = Field(default=300, gt=0)
     journeyhub_allowed_hosts: Annotated[list[str], NoDecode] = Field(default_factory=list)
     journeyhub_log_level: str = "INFO"
+    journeyhub_threads: int = Field(default=8, gt=0)
+    """Request threads of `journeyhub serve` (waitress); jobs have their own threads."""
 
     @field_validator("database_url")
     @classmethod

@@ -6,6 +6,7 @@ SQLAlchemy 2.0 typed declarative classes so they work the same inside jobs and s
 
 from __future__ import annotations
 
+import contextlib
 import os
 from datetime import UTC, datetime
 from typing import Any
@@ -78,11 +79,22 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def create_private_file(path: str) -> None:
+    """Creates the SQLite file readable by its owner alone, before SQLite would create it 0644.
+
+    It holds people's emails and traits. SQLite gives the -wal and -shm files it makes later
+    the main file's permissions, so they are private too. An existing file is left as it is.
+    """
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_RDONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
 def engine_options(settings: Settings) -> dict[str, Any]:
     url = sa.make_url(settings.sqlalchemy_url)
     if url.get_backend_name() == "sqlite":
-        if url.database and url.database != ":memory:":
-            os.makedirs(os.path.dirname(os.path.abspath(url.database)), exist_ok=True)
+        if url.database and url.database != ":memory:" and not url.database.startswith("file:"):
+            create_private_file(url.database)
         return {"url": url, "connect_args": {"check_same_thread": False, "timeout": 10}}
     return {"url": url, "pool_pre_ping": True, "pool_size": 10, "max_overflow": 10}
 
