@@ -10,13 +10,13 @@ from flask import Blueprint, request
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import IntegrityError
 
-from hub.api.common import Id, Page, get_or_404
+from hub.api.common import Id, Page, Text, fits, get_or_404, matching
 from hub.api.pagination import PageQuery, page
 from hub.api.spec import BODY, BY_ID, answers, spec
 from hub.cohorts.service import CohortProblem, create_cohort, request_sync
 from hub.db import db, utcnow
 from hub.errors import ApiError
-from hub.models import Cohort
+from hub.models import Cohort, Connection
 
 bp = Blueprint("cohorts", __name__)
 
@@ -29,10 +29,10 @@ class CohortIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     connection_id: Id
-    source_ref: str = Field(
+    source_ref: Text = Field(
         min_length=1, max_length=2000, description="the provider's list / campaign / segment id or query"
     )
-    name: str = Field(min_length=1, max_length=200)
+    name: Text = Field(min_length=1, max_length=200)
     interval_minutes: int = Field(default=15, ge=1, le=7 * 24 * 60)
 
 
@@ -75,7 +75,7 @@ def list_cohorts() -> dict[str, Any]:
     query: CohortQuery = request.context.query  # type: ignore[attr-defined]
     stmt = sa.select(Cohort)
     if query.connection_id is not None:
-        stmt = stmt.where(Cohort.connection_id == query.connection_id)
+        stmt = stmt.where(matching(Cohort.connection_id, query.connection_id))
     return page(stmt, Cohort.id, query, render)
 
 
@@ -90,6 +90,8 @@ def get_cohort(cohort_id: int) -> dict[str, Any]:
 def add_cohort() -> tuple[dict[str, Any], int]:
     body: CohortIn = request.context.json  # type: ignore[attr-defined]
     try:
+        if not fits(Connection.id, body.connection_id):
+            raise CohortProblem("unknown_connection", f"no connection {body.connection_id}", "connection_id")
         cohort = create_cohort(body.connection_id, body.source_ref, body.name, body.interval_minutes)
         db.session.commit()
     except CohortProblem as exc:

@@ -1,8 +1,10 @@
 """What every resource shares: ids in their real range, get-or-404, one page shape, ISO 8601 times.
 
-Ids are 64-bit in the database; a path or filter beyond that range could never name a row,
-and SQLite refuses to bind such a number (OverflowError), so the range is checked where the
+Ids are at most 64-bit; a path or filter beyond that range could never name a row, and
+SQLite refuses to bind such a number (OverflowError), so the range is checked where the
 value enters: the `id` path converter (404) and the `Id` type of query and body models (400).
+PostgreSQL's INTEGER columns are narrower still (32-bit) and refuse to compare with a larger
+bound value, so `fits()` tells a view that such an id names no row there.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any, Generic, TypeVar
 
+import sqlalchemy as sa
 from pydantic import AfterValidator, BaseModel, BeforeValidator, Field
 from werkzeug.routing import IntegerConverter, Map
 
@@ -24,6 +27,10 @@ ID_SCHEMA: dict[str, Any] = {"type": "integer", "format": "int64", "minimum": 1,
 Id = Annotated[int, Field(ge=1, le=MAX_ID, json_schema_extra={"format": "int64"})]
 """A row id in a query or body: 1 to 2**63 - 1."""
 
+NO_NUL = r"^[^\x00]*$"
+Text = Annotated[str, Field(pattern=NO_NUL)]
+"""Text in a query or body: anything a database can store, which for PostgreSQL excludes NUL."""
+
 M = TypeVar("M")
 ItemT = TypeVar("ItemT", bound=BaseModel)
 
@@ -35,13 +42,26 @@ class IdConverter(IntegerConverter):
         super().__init__(map, min=1, max=MAX_ID)
 
 
+def fits(column: Any, value: int) -> bool:
+    """Whether `column` can hold `value` in this database; a value it cannot hold names no row."""
+    wide = isinstance(column.type, sa.BigInteger) or db.session.get_bind().dialect.name == "sqlite"
+    return abs(value) <= (MAX_ID if wide else 2**31 - 1)
+
+
+def matching(column: Any, value: int) -> sa.ColumnElement[bool]:
+    """`column == value`, or a condition no row meets when the column cannot hold the value."""
+    return column == value if fits(column, value) else sa.false()
+
+
 def get_or_404(model: type[M], row_id: int, *, missing: Callable[[int], ApiError] | None = None) -> M:
     """The row, or the 404 the API answers for it; `missing` may explain a gone row better."""
-    found = db.session.get(model, row_id)
-    if found is not None:
-        return found
-    if missing is not None:
-        raise missing(row_id)
+    key = sa.inspect(model).primary_key[0]
+    if fits(key, row_id):
+        found = db.session.get(model, row_id)
+        if found is not None:
+            return found
+        if missing is not None:
+            raise missing(row_id)
     raise ApiError(404, "not_found", f"no {model.__name__.lower()} {row_id}")
 
 

@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from connectors.registry import UnknownConnector, get_connector
 from connectors.sdk import Capability, CheckResult, ConfigProblem
-from hub.api.common import Page, get_or_404
+from hub.api.common import Page, Text, get_or_404
 from hub.api.pagination import PageQuery, page
 from hub.api.providers import provider_error
 from hub.api.settings import check_settings, connection_in_schema
@@ -28,14 +28,14 @@ bp = Blueprint("connections", __name__)
 
 
 class ConnectionQuery(PageQuery):
-    connector: str | None = Field(default=None, max_length=50)
+    connector: Text | None = Field(default=None, max_length=50)
 
 
 class ConnectionIn(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra=connection_in_schema)
 
     connector: str = Field(min_length=1, max_length=50)
-    name: str = Field(min_length=1, max_length=200)
+    name: Text = Field(min_length=1, max_length=200)
     settings: dict[str, Any] = Field(default_factory=dict, description="as the connector declares them")
 
 

@@ -9,19 +9,19 @@ import sqlalchemy as sa
 from flask import Blueprint, request
 from pydantic import BaseModel, Field
 
-from hub.api.common import Id, Page, UtcDateTime, get_or_404
+from hub.api.common import Id, Page, Text, UtcDateTime, fits, get_or_404, matching
 from hub.api.pagination import PageQuery, page
 from hub.api.spec import BY_ID, answers, spec
 from hub.db import db
 from hub.inbound.identity import current_profile_id
-from hub.models import Event
+from hub.models import Event, Profile
 
 bp = Blueprint("events", __name__)
 
 
 class EventQuery(PageQuery):
     connection_id: Id | None = None
-    name: str | None = Field(default=None, max_length=200)
+    name: Text | None = Field(default=None, max_length=200)
     profile_id: Id | None = Field(default=None, description="a merged-away id finds its survivor's events")
     since: UtcDateTime | None = Field(
         default=None, description="occurred at or after (ISO 8601; UTC when no offset)"
@@ -52,13 +52,13 @@ def list_events() -> dict[str, Any]:
     query: EventQuery = request.context.query  # type: ignore[attr-defined]
     stmt = sa.select(Event)
     if query.connection_id is not None:
-        stmt = stmt.where(Event.connection_id == query.connection_id)
+        stmt = stmt.where(matching(Event.connection_id, query.connection_id))
     if query.name is not None:
         stmt = stmt.where(Event.name == query.name)
-    if query.profile_id is not None:
-        stmt = stmt.where(
-            Event.profile_id == (current_profile_id(db.session, query.profile_id) or query.profile_id)
-        )
+    if (profile_id := query.profile_id) is not None:
+        if fits(Profile.id, profile_id):
+            profile_id = current_profile_id(db.session, profile_id) or profile_id
+        stmt = stmt.where(matching(Event.profile_id, profile_id))
     if query.since is not None:
         stmt = stmt.where(Event.occurred_at >= query.since)
     if query.until is not None:

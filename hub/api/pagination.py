@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict, Field
 
-from hub.api.common import MAX_ID
+from hub.api.common import MAX_ID, Text, fits
 from hub.db import db
 from hub.errors import ApiError
 
@@ -21,7 +21,9 @@ class PageQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     limit: int = Field(default=50, ge=1, le=500)
-    cursor: str | None = Field(default=None, max_length=200, description="the next_cursor of the page before")
+    cursor: Text | None = Field(
+        default=None, max_length=200, description="the next_cursor of the page before"
+    )
 
 
 def encode_cursor(last_id: int) -> str:
@@ -54,8 +56,8 @@ def page(
     query: PageQuery,
     render: Callable[[T], dict[str, Any]],
 ) -> dict[str, Any]:
-    if query.cursor:
-        stmt = stmt.where(id_column < decode_cursor(query.cursor))
+    if query.cursor and fits(id_column, last_id := decode_cursor(query.cursor)):
+        stmt = stmt.where(id_column < last_id)
     rows: Sequence[T] = db.session.scalars(stmt.order_by(id_column.desc()).limit(query.limit + 1)).all()
     more = len(rows) > query.limit
     rows = rows[: query.limit]

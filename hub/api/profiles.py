@@ -32,7 +32,7 @@ bp = Blueprint("profiles", __name__)
 def _identity_pattern(schema: dict[str, Any]) -> None:
     """The known kinds, read from the registry when the document is rendered, not at import."""
     kinds = "|".join(re.escape(kind) for kind in identity_kinds())
-    schema["pattern"] = f"^({kinds}):[\\s\\S]{{0,{MAX_VALUE_LEN}}}$"
+    schema["pattern"] = f"^({kinds}):[^\\x00]{{0,{MAX_VALUE_LEN}}}$"
 
 
 class ProfileQuery(PageQuery):

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from flask import Blueprint, request
 from pydantic import BaseModel
 
-from hub.api.common import Page, get_or_404
+from hub.api.common import Page, Text, get_or_404
 from hub.api.pagination import PageQuery, page
 from hub.api.spec import BY_ID, answers, spec
 from hub.models import Run
@@ -18,9 +18,9 @@ bp = Blueprint("runs", __name__)
 
 
 class RunQuery(PageQuery):
-    kind: str | None = None
-    subject: str | None = None
-    status: str | None = None
+    kind: Text | None = None
+    subject: Text | None = None
+    status: Text | None = None
 
 
 class RunStepOut(BaseModel):

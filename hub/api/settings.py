@@ -13,8 +13,9 @@ from typing import Any
 
 from connectors.registry import all_connectors, get_connector
 from connectors.sdk import ConfigField, ConfigProblem, ConnectorSpec, FieldType
+from hub.api.common import NO_NUL
 
-URL_PATTERN = r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?([/?#][^\s]*)?$"
+URL_PATTERN = r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?([/?#][!-~]*)?$"
 _URL = re.compile(URL_PATTERN, re.ASCII)
 _EXPECTED = {
     FieldType.INTEGER: "must be a whole number",
@@ -49,8 +50,10 @@ def _type_problems(spec: ConnectorSpec, values: dict[str, Any]) -> dict[str, str
 
 
 def _json_typed(field: ConfigField, value: Any) -> bool:
-    if field.type is FieldType.INTEGER:
-        return isinstance(value, int) and not isinstance(value, bool)
+    if field.type is FieldType.INTEGER:  # JSON Schema counts 250.0 as an integer too
+        return (isinstance(value, int) and not isinstance(value, bool)) or (
+            isinstance(value, float) and value.is_integer()
+        )
     if field.type is FieldType.BOOLEAN:
         return isinstance(value, bool)
     if field.type is FieldType.URL:
@@ -93,7 +96,7 @@ def _field_schema(field: ConfigField) -> dict[str, Any]:
     elif field.type is FieldType.URL:
         schema |= {"type": "string", "pattern": URL_PATTERN}
     else:
-        schema["type"] = "string"
+        schema |= {"type": "string", "pattern": NO_NUL}
         if field.required and field.default in (None, ""):
             schema["minLength"] = 1
     if field.default not in (None, ""):
