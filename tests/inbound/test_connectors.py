@@ -96,4 +96,5 @@ def test_connection_add_generates_or_checks_the_generic_secret(
         "--set",
         "secret=hunter2",
     )
-    assert refused.exit_code != 0 and "whsec_" in refused.output
+    assert refused.exit_code == 1 and refused.stderr == "Error: secret: must start with whsec_\n"
+    assert "hunter2" not in refused.output
