@@ -101,6 +101,23 @@ def page_size(name: str) -> int:
     return min(max(PAGE_SIZE, declared.minimum or 1), declared.maximum or PAGE_SIZE)
 
 
+def fail_after_first_page(
+    fake: FakeServer, status: int, requests_per_page: int, *, times: int = 1, retry_after: int | None = None
+) -> None:
+    """The provider answers `status` to the `times` requests made once the sync has staged a page.
+
+    A paged source asks page by page, so the fault lands on the request after the first page's.
+    A source that downloads the whole cohort in one response (an export file) has made all its
+    requests before its first page; its fake cuts that download after the first page instead
+    (`break_download`), and the fault lands on the requests that follow the cut.
+    """
+    break_download = getattr(fake, "break_download", None)
+    if break_download is not None:
+        break_download(status, after_rows=PAGE_SIZE, times=times, retry_after=retry_after)
+    else:
+        fake.inject_fault(status, after=requests_per_page, times=times, retry_after=retry_after)
+
+
 def wrong_credentials(name: str, fake: FakeServer) -> dict[str, str]:
     """Every secret setting replaced, whatever the connector calls its credentials."""
     secret = get_connector(name).spec.secret_fields

@@ -17,7 +17,14 @@ from hub.cohorts.service import create_cohort
 from hub.cohorts.sync import AlreadySyncing, Outcome, run_sync
 from hub.db import db
 from hub.models import Event, Run
-from tests.connectors.conftest import Sleeps, add_connection, cohort_events, cohort_refs, stored_refs
+from tests.connectors.conftest import (
+    Sleeps,
+    add_connection,
+    cohort_events,
+    cohort_refs,
+    fail_after_first_page,
+    stored_refs,
+)
 
 
 def setup_cohort(app: Flask, connector_name: str, fake: FakeServer) -> tuple[int, str]:
@@ -75,7 +82,7 @@ def test_a_held_sync_shows_live_progress_and_refuses_company(
         baseline = run_sync(cohort_id)
     first_page_requests = -(-(fake.request_count - before) // baseline.stats["pages"])
     newcomer = fake.add_member(ref)
-    fake.inject_fault(429, after=first_page_requests, retry_after=1)
+    fail_after_first_page(fake, 429, first_page_requests, retry_after=1)
     sleeps.hold()
     finished: list[Outcome] = []
     worker = threading.Thread(target=lambda: finished.append(_sync_in(app, cohort_id)))

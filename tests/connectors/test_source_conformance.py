@@ -28,6 +28,7 @@ from tests.connectors.conftest import (
     add_connection,
     cohort_events,
     cohort_refs,
+    fail_after_first_page,
     start_fake,
     stored_refs,
     wrong_credentials,
@@ -104,7 +105,7 @@ def test_server_error_mid_sync_changes_nothing_and_the_retry_completes(
         joined = fake.add_member(ref)
         left = sorted(members_before)[5]
         fake.remove_member(ref, left)
-        fake.inject_fault(500, after=first_page_requests, times=MAX_ATTEMPTS)
+        fail_after_first_page(fake, 500, first_page_requests, times=MAX_ATTEMPTS)
 
         with pytest.raises(SyncFailed) as failed:
             run_sync(cohort_id)
