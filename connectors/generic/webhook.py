@@ -14,15 +14,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from connectors.generic import signature
 from connectors.sdk import InboundRequest, JourneyEvent, Parsed, PayloadError, Rejected
-from connectors.sdk.parsing import (
-    IdText,
-    Invalid,
-    IsoTime,
-    check_identities,
-    load_json,
-    to_utc,
-    validation_problems,
-)
+from connectors.sdk.json_body import Check, load_json, text_check
+from connectors.sdk.parsing import IdText, Invalid, IsoTime, check_identities, validation_problems
 
 MAX_ID_LEN = 200
 
@@ -57,7 +50,9 @@ class GenericWebhook:
         msg_id = request.headers.get("webhook-id", "")
         if len(msg_id) > MAX_ID_LEN:
             raise PayloadError(f"is longer than {MAX_ID_LEN} characters", field="webhook-id")
-        body = load_json(request.body)
+        if not msg_id.isprintable():
+            raise PayloadError("must be printable text (it is the idempotency key)", field="webhook-id")
+        body, check = load_json(request.body), text_check(request.body)
         if isinstance(body, list):
             if not body:
                 raise PayloadError("the list holds no events", field="(body)")
@@ -69,7 +64,7 @@ class GenericWebhook:
         parsed = Parsed()
         for index, (external_id, prefix, item) in enumerate(items):
             try:
-                event, unknown = _event(item, external_id, request.received_at, prefix)
+                event, unknown = _event(item, external_id, request.received_at, prefix, check)
             except Invalid as exc:
                 parsed.rejected.extend(Rejected(index, f, m) for f, m in exc.problems)
                 continue
@@ -78,16 +73,19 @@ class GenericWebhook:
         return parsed
 
 
-def _event(item: Any, external_id: str, received_at: datetime, prefix: str) -> tuple[JourneyEvent, list[str]]:
+def _event(
+    item: Any, external_id: str, received_at: datetime, prefix: str, check: Check
+) -> tuple[JourneyEvent, list[str]]:
     if not isinstance(item, dict):
         raise Invalid([(prefix.rstrip(".") or "(body)", "must be an event object")])
+    check(item, prefix.rstrip("."))
     try:
         model = GenericEvent.model_validate(item)
     except ValidationError as exc:
         raise Invalid(validation_problems(exc, prefix)) from None
     identities = {"user_id": model.user_id, "email": model.email, "anonymous_id": model.anonymous_id}
     check_identities(identities, {k: prefix + k for k in identities}, prefix + "user_id")
-    occurred = model.timestamp or received_at
+    occurred = model.timestamp or received_at  # IsoTime is UTC already
     traits = dict(model.traits)
     if model.email:
         traits.setdefault("email", model.email)
@@ -95,7 +93,7 @@ def _event(item: Any, external_id: str, received_at: datetime, prefix: str) -> t
         external_id=external_id,
         name=model.event,
         identities=identities,
-        occurred_at=to_utc(occurred),
+        occurred_at=occurred,
         properties=model.properties,
         traits=traits,
     )

@@ -1,11 +1,13 @@
 """Intercom webhook notifications (X-Hub-Signature, HMAC-SHA1) turned into journey events.
 
 Intercom signs only the body and sends no timestamp header, so replays are made harmless by
-the notification id, which is the event's external id.
+the notification id, which is the event's external id. A `ping` (how Intercom checks a new
+webhook; its id is null) is answered 200 and stores nothing.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from connectors.intercom.kinds import INTERCOM_CONTACT
@@ -19,11 +21,19 @@ from connectors.sdk import (
     Rejected,
     SignatureError,
 )
-from connectors.sdk.parsing import from_epoch, load_json
+from connectors.sdk.json_body import load_json, text_check
+from connectors.sdk.parsing import Invalid, check_identities, from_epoch
 from connectors.sdk.signing import hmac_text, require_match
 
 PERSON_TYPES = {"contact", "user", "lead", "admin"}
 TRAITS = ("email", "name", "phone", "role")
+TOPIC = re.compile(r"[A-Za-z0-9_]{1,50}(\.[A-Za-z0-9_]{1,50}){0,5}")
+MAX_ID_LEN = 200
+FIELDS = {
+    INTERCOM_CONTACT.name: "data.item.id",
+    EMAIL.name: "data.item.email",
+    USER_ID.name: "data.item.external_id",
+}
 
 
 class IntercomWebhook:
@@ -42,11 +52,21 @@ class IntercomWebhook:
         body = load_json(request.body)
         if not isinstance(body, dict):
             raise PayloadError("must be a notification object", field="(body)")
+        try:
+            text_check(request.body)(body, "")
+        except Invalid as exc:
+            raise PayloadError(exc.problems[0][1], field=exc.problems[0][0]) from None
         topic, notification_id = body.get("topic"), body.get("id")
-        if not isinstance(topic, str) or not topic:
+        if not isinstance(topic, str) or not TOPIC.fullmatch(topic):
             raise PayloadError("is required (a string like contact.user.created)", field="topic")
-        if not isinstance(notification_id, str) or not notification_id:
-            raise PayloadError("is required (the notification id)", field="id")
+        if topic == "ping":
+            return Parsed(
+                ignored=[Rejected(0, "topic", "a ping: Intercom checking the webhook, nothing to store")]
+            )
+        if not isinstance(notification_id, str) or not notification_id or len(notification_id) > MAX_ID_LEN:
+            raise PayloadError(
+                f"is required (the notification id, at most {MAX_ID_LEN} characters)", field="id"
+            )
         created = body.get("created_at")
         occurred = from_epoch(created, "created_at", millis=False) if created else request.received_at
         data = body.get("data")
@@ -59,6 +79,10 @@ class IntercomWebhook:
         if not identities:
             parsed.ignored.append(Rejected(0, "data.item", f"{topic} names no contact; not a journey event"))
             return parsed
+        try:
+            check_identities(identities, FIELDS, "data.item")
+        except Invalid as exc:
+            raise PayloadError(exc.problems[0][1], field=exc.problems[0][0]) from None
         parsed.events.append(
             JourneyEvent(
                 external_id=notification_id,

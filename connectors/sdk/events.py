@@ -32,9 +32,10 @@ class JourneyEvent:
 class InboundRequest:
     """A webhook delivery as received, before anything trusts it.
 
-    `headers` look names up without regard to case, as HTTP means them. `tolerance` is how
-    far a signed timestamp may be from `received_at` either way
-    (JOURNEYHUB_WEBHOOK_TOLERANCE_S), so receivers never read settings themselves.
+    `url` is the address as the sender called it, escapes undecoded (signatures such as
+    HubSpot's cover it byte for byte). `headers` look names up without regard to case, as
+    HTTP means them. `tolerance` is how far a signed timestamp may be from `received_at`
+    either way (JOURNEYHUB_WEBHOOK_TOLERANCE_S), so receivers never read settings themselves.
     """
 
     method: str
@@ -87,9 +88,13 @@ class WebhookReceiver(Protocol):
 
 
 class TrackingReceiver(Protocol):
-    """Parses the calls of a tracking API (`/v1/<kind>`); the hub authenticates and stores."""
+    """Parses the calls of a tracking API (`/v1/<kind>`); the hub authenticates and stores.
+
+    It gets the body as bytes, like a webhook receiver, so it decodes it with the SDK's own
+    checks (connectors.sdk.json_body) and names every problem in its senders' field names.
+    """
 
     kinds: frozenset[str]
 
-    def parse(self, kind: str, body: Any, received_at: datetime) -> Parsed:
+    def parse(self, kind: str, body: bytes, received_at: datetime) -> Parsed:
         """Raises PayloadError when the whole body is unusable."""

@@ -6,15 +6,17 @@ parser's own reason, because the sender's developer reads them in their delivery
 
 from __future__ import annotations
 
-import json
+import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, ValidationError
+from pydantic import AfterValidator, BeforeValidator, ValidationError
 
 from connectors.sdk.events import PayloadError
 from connectors.sdk.identity import normalise
+
+NUMERIC_TEXT = re.compile(r"\s*[-+]?\d+(\.\d*)?\s*")
 
 
 class Invalid(Exception):
@@ -25,26 +27,22 @@ class Invalid(Exception):
         self.problems = problems
 
 
-def load_json(body: bytes) -> Any:
-    """The decoded body, or PayloadError carrying json's reason (line, column)."""
-    if not body.strip():
-        raise PayloadError("the body is empty; expected JSON", field="(body)")
-    try:
-        return json.loads(body)
-    except UnicodeDecodeError as exc:
-        raise PayloadError(f"the body is not UTF-8: {exc.reason}", field="(body)") from None
-    except json.JSONDecodeError as exc:
-        raise PayloadError(f"malformed JSON: {exc}", field="(body)") from None
-
-
 def _iso_text(value: Any) -> Any:
-    if not isinstance(value, str | datetime):
+    if not isinstance(value, str | datetime) or (isinstance(value, str) and NUMERIC_TEXT.fullmatch(value)):
         raise ValueError("must be an ISO 8601 string")
     return value
 
 
-IsoTime = Annotated[datetime, BeforeValidator(_iso_text)]
-"""A pydantic datetime that refuses numbers: senders of ISO times mean ISO times."""
+def _in_utc(value: datetime) -> datetime:
+    try:
+        return to_utc(value)
+    except OverflowError:
+        raise ValueError("is outside the years 1 to 9999 once in UTC") from None
+
+
+IsoTime = Annotated[datetime, BeforeValidator(_iso_text), AfterValidator(_in_utc)]
+"""A pydantic datetime, aware and in UTC, that refuses numbers (also as text: senders of ISO
+times mean ISO times, and pydantic would guess seconds or milliseconds)."""
 
 
 def _id_text(value: Any) -> Any:

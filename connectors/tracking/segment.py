@@ -1,21 +1,24 @@
 """Segment Tracking API messages (track, identify, page, screen, batch) as journey events.
 
 Segment's own libraries only need their host and write key changed, so fields are read in
-Segment's names and its rules are kept: `messageId` is the idempotency key, and a client's
-clock is corrected by the skew between its `sentAt` and our receipt time.
+Segment's names and its rules are kept: `messageId` is the idempotency key (generated, as
+Segment does, when a message has none), and a client's clock is corrected by the skew
+between its `sentAt` and our receipt time.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import uuid
 from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictStr, ValidationError
 
 from connectors.sdk import JourneyEvent, Parsed, PayloadError, Rejected
-from connectors.sdk.parsing import IdText, Invalid, IsoTime, check_identities, to_utc, validation_problems
+from connectors.sdk.json_body import Check, load_json, text_check
+from connectors.sdk.parsing import IdText, Invalid, IsoTime, check_identities, validation_problems
 
 Kind = Literal["track", "identify", "page", "screen", "group", "alias"]
 UNSUPPORTED = {"group", "alias"}
@@ -61,25 +64,29 @@ class SegmentTracking:
 
     kinds = frozenset({"track", "identify", "page", "screen", "batch"})
 
-    def parse(self, kind: str, body: Any, received_at: datetime) -> Parsed:
+    def parse(self, kind: str, body: bytes, received_at: datetime) -> Parsed:
         if kind not in self.kinds:
             raise PayloadError(f"/v1/{kind} is not a Segment call", field="(path)")
         return parse(kind, body, received_at)  # type: ignore[arg-type]
 
 
-def parse(kind: Kind | Literal["batch"], body: Any, received_at: datetime) -> Parsed:
-    """Messages of one request; a body that is not an object raises PayloadError."""
-    if not isinstance(body, dict):
+def parse(kind: Kind | Literal["batch"], body: bytes, received_at: datetime) -> Parsed:
+    """Messages of one request; a body that is not a JSON object raises PayloadError."""
+    document, check = load_json(body), text_check(body)
+    if not isinstance(document, dict):
         raise PayloadError("must be a JSON object", field="(body)")
     if kind != "batch":
-        return _collect([(0, "", {**body, "type": kind})], {}, None, received_at)
+        return _collect([(0, "", {**document, "type": kind})], {}, None, received_at, check)
     try:
-        envelope = Envelope.model_validate(body)
+        envelope = Envelope.model_validate(document)
+        check({k: v for k, v in document.items() if k != "batch"}, "")
     except ValidationError as exc:
         field, message = validation_problems(exc)[0]
         raise PayloadError(message, field=field) from None
+    except Invalid as exc:
+        raise PayloadError(exc.problems[0][1], field=exc.problems[0][0]) from None
     items = [(i, f"batch.{i}.", m) for i, m in enumerate(envelope.batch)]
-    return _collect(items, envelope.context or {}, envelope.sentAt, received_at)
+    return _collect(items, envelope.context or {}, envelope.sentAt, received_at, check)
 
 
 def _collect(
@@ -87,11 +94,12 @@ def _collect(
     context: dict[str, Any],
     sent_at: datetime | None,
     received_at: datetime,
+    check: Check,
 ) -> Parsed:
     parsed = Parsed()
     for index, prefix, raw in items:
         try:
-            message = _message(raw, prefix)
+            message = _message(raw, prefix, check)
         except Invalid as exc:
             parsed.rejected.extend(Rejected(index, f, m) for f, m in exc.problems)
             continue
@@ -110,9 +118,10 @@ def _collect(
     return parsed
 
 
-def _message(raw: Any, prefix: str) -> Message:
+def _message(raw: Any, prefix: str, check: Check) -> Message:
     if not isinstance(raw, dict):
         raise Invalid([(prefix.rstrip(".") or "(body)", "must be a message object")])
+    check(raw, prefix.rstrip("."))
     try:
         message = Message.model_validate(raw)
     except ValidationError as exc:
@@ -150,10 +159,10 @@ def _event(
     if message.type in {"page", "screen"}:
         properties |= {k: v for k, v in (("name", message.name), ("category", message.category)) if v}
     return JourneyEvent(
-        external_id=message.messageId or _content_id(raw),
+        external_id=message.messageId or _generated_id(message, raw),
         name=str(message.event) if message.type == "track" else str(message.type),
         identities=identities,
-        occurred_at=_occurred(message, batch_sent_at, received_at),
+        occurred_at=_occurred(message, batch_sent_at, received_at, prefix),
         properties=dict(message.traits or {}) if message.type == "identify" else properties,
         traits=traits,
     )
@@ -173,16 +182,31 @@ def _traits(message: Message, context: dict[str, Any]) -> dict[str, Any]:
     return traits
 
 
-def _occurred(message: Message, batch_sent_at: datetime | None, received_at: datetime) -> datetime:
-    """Segment's rule: receivedAt - (sentAt - timestamp), so a wrong client clock cancels out."""
+def _occurred(
+    message: Message, batch_sent_at: datetime | None, received_at: datetime, prefix: str
+) -> datetime:
+    """Segment's rule: receivedAt - (sentAt - timestamp), so a wrong client clock cancels out.
+
+    Absurd pairs (year 1 against year 9999) fall outside the calendar: that message is refused.
+    """
     sent_at = message.sentAt or batch_sent_at
     if message.timestamp is None:
         return received_at
-    timestamp = to_utc(message.timestamp)
-    return received_at - (to_utc(sent_at) - timestamp) if sent_at is not None else timestamp
+    if sent_at is None:
+        return message.timestamp
+    try:
+        return received_at - (sent_at - message.timestamp)
+    except OverflowError:
+        raise Invalid([(prefix + "timestamp", "is too far from sentAt to correct the clock skew")]) from None
 
 
-def _content_id(raw: dict[str, Any]) -> str:
-    """Without a messageId, the same message sent again still maps to one id."""
+def _generated_id(message: Message, raw: dict[str, Any]) -> str:
+    """Segment generates a messageId when none is sent, so two sends are two events.
+
+    A message that carries its own `timestamp` is the same event each time it is sent,
+    though: a retry of it maps to one id, made from its content (sentAt aside).
+    """
+    if message.timestamp is None:
+        return str(uuid.uuid4())
     content = {k: v for k, v in raw.items() if k != "sentAt"}
     return "sha256:" + hashlib.sha256(json.dumps(content, sort_keys=True, default=str).encode()).hexdigest()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 from typing import Any
+from urllib.parse import quote, urlsplit
 
 from flask import Blueprint, request
 from requests.structures import CaseInsensitiveDict
@@ -25,11 +26,14 @@ from hub.models import Connection
 
 log = logging.getLogger(__name__)
 bp = Blueprint("hooks", __name__, url_prefix="/hooks")
+MAX_ID = 2**31 - 1
+"""connections.id is an INTEGER: PostgreSQL refuses to compare a larger number with it."""
 
 
 @bp.post("/<connector>/<int:connection_id>")
 def receive(connector: str, connection_id: int) -> dict[str, Any]:
-    connection = db.session.get(Connection, connection_id)
+    # an id past the column's range names nothing (PostgreSQL and SQLite would refuse to look)
+    connection = db.session.get(Connection, connection_id) if connection_id <= MAX_ID else None
     try:
         receiver = get_connector(connector).webhook
     except UnknownConnector:
@@ -38,7 +42,7 @@ def receive(connector: str, connection_id: int) -> dict[str, Any]:
         raise ApiError(404, "not_found", f"no {connector} webhook connection {connection_id}")
     inbound = InboundRequest(
         method=request.method,
-        url=request.url,
+        url=called_url(),
         headers=CaseInsensitiveDict(request.headers.items()),
         body=read_body(gzip=False),
         received_at=utcnow(),
@@ -55,3 +59,26 @@ def receive(connector: str, connection_id: int) -> dict[str, Any]:
     except PayloadError as exc:
         raise payload_error(exc) from None
     return store_and_answer(connection.id, parsed)
+
+
+def called_url() -> str:
+    """The URL as the sender called it, escapes as sent: werkzeug's `request.url` decodes them.
+
+    The request target comes from the server (REQUEST_URI or RAW_URI, as werkzeug's and
+    gunicorn's set it) or, where a server gives neither, from the WSGI path re-quoted and
+    the query string, which WSGI passes through undecoded.
+    """
+    environ = request.environ
+    target = environ.get("REQUEST_URI") or environ.get("RAW_URI")
+    if not target:
+        path = quote((environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")).encode("latin-1"))
+        query = environ.get("QUERY_STRING", "")
+        target = f"{path}?{query}" if query else path
+    if urlsplit(target).scheme:  # an absolute-form request target is already the whole URL
+        return _text(target)
+    return _text(f"{request.scheme}://{request.host}{target}")
+
+
+def _text(wsgi: str) -> str:
+    """WSGI strings carry the raw bytes as latin-1; senders signed their UTF-8 reading."""
+    return wsgi.encode("latin-1", "replace").decode("utf-8", "replace")

@@ -16,7 +16,7 @@ from werkzeug.exceptions import Unauthorized
 
 from connectors.registry import get_connector
 from connectors.sdk import PayloadError
-from connectors.sdk.parsing import load_json
+from connectors.sdk.json_body import UNSTORABLE, load_json
 from hub.connections import find_by_credential
 from hub.db import utcnow
 from hub.errors import ApiError
@@ -39,34 +39,25 @@ def receive(kind: str) -> dict[str, Any]:
     body = read_body(gzip=True)
     credentials = request.authorization
     key = credentials.username if credentials and credentials.type == "basic" else None
-    payload: Any = None
-    if not key:
-        payload = _json(body, authenticated=False)
-        key = payload.get("writeKey") if isinstance(payload, dict) else None
-    connection = _connection(key)
-    if payload is None:
-        payload = _json(body, authenticated=True)
+    connection = _connection(key or _body_key(body))
     try:
-        parsed = receiver.parse(kind, payload, received_at)
+        parsed = receiver.parse(kind, body, received_at)
     except PayloadError as exc:
         raise payload_error(exc) from None
     return {"success": True, **store_and_answer(connection.id, parsed)}
 
 
-def _json(body: bytes, *, authenticated: bool) -> Any:
-    """The parsed body; before authentication a parse failure is only an unauthenticated request."""
+def _body_key(body: bytes) -> Any:
+    """`writeKey` from the body, as newer libraries send it; a body we cannot read has none."""
     try:
-        return load_json(body)
-    except PayloadError as exc:
-        if not authenticated:
-            raise Unauthorized(
-                "send the write key as the HTTP Basic user name", www_authenticate=CHALLENGE
-            ) from None
-        raise ApiError(400, "malformed_json", str(exc), [{"field": exc.field, "message": str(exc)}]) from None
+        payload = load_json(body)
+    except PayloadError:
+        return None
+    return payload.get("writeKey") if isinstance(payload, dict) else None
 
 
 def _connection(key: Any) -> Connection:
-    if not isinstance(key, str) or not key:
+    if not isinstance(key, str) or not key or UNSTORABLE.search(key):
         raise Unauthorized("send the write key as the HTTP Basic user name", www_authenticate=CHALLENGE)
     connection = find_by_credential(CONNECTOR, key)
     if connection is None:

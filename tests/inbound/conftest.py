@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from flask import Flask
 
-from tests.inbound.support import add_connection
+from tests.inbound.support import Doors, add_connection
 
 
 @pytest.fixture
@@ -20,3 +20,9 @@ def generic(app: Flask) -> tuple[int, str]:
     """A `generic` connection's id and its generated whsec_ secret."""
     connection_id, generated = add_connection(app, "generic", "signed")
     return connection_id, str(generated["secret"])
+
+
+@pytest.fixture
+def doors(app: Flask) -> Doors:
+    """A connection behind every inbound door of the per-test app."""
+    return Doors(app)

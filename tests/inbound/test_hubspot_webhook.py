@@ -65,7 +65,8 @@ def test_a_batch_becomes_contact_events_and_traits(app: Flask) -> None:
         {"index": 4, "field": "4.subscriptionType", "message": "names no contact; not a journey event"}
     ]
     with app.app_context():
-        events = {e.external_id: e for e in db.session.scalars(sa.select(Event))}
+        events = {e.external_id.rsplit(":", 1)[-1]: e for e in db.session.scalars(sa.select(Event))}
+        assert events["1001"].external_id == "7:42:1001"  # portal, subscription, event
         assert events["1001"].name == "hubspot.contact.creation"
         assert events["1006"].name == "hubspot.deal.associationChange"
         assert events["1002"].properties["propertyValue"] == "Ada@Example.com"
