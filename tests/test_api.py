@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
+import hub.api
 from hub.db import db, utcnow
 from hub.models import ApiToken, Run
 
@@ -146,3 +149,69 @@ def test_create_connection_conflict_and_bad_settings(app: Flask, api: FlaskClien
     assert {"field": "settings.colour", "message": "unknown setting"} in bad.json["error"]["details"]
     with app.app_context():
         assert db.session.execute(sa.text("SELECT count(*) FROM connections")).scalar_one() == 1
+
+
+def test_401_carries_a_bearer_challenge(client: FlaskClient) -> None:
+    assert client.get("/api/v1/runs").headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_every_operation_declares_what_it_answers_in_the_error_shape(client: FlaskClient) -> None:
+    document = client.get("/api/v1/openapi.json").json
+    operations = [(path, op) for path, ops in document["paths"].items() for op in ops.values()]
+    assert len(operations) >= 15
+    for path, operation in operations:
+        statuses = set(operation["responses"])
+        assert {"400", "401"} <= statuses, path
+        assert ("404" in statuses) == ("{" in path), path
+        assert ({"413", "415"} <= statuses) == ("requestBody" in operation), path
+        assert not any(status.startswith("5") for status in statuses - {"502", "503"}), path
+        for status, answer in operation["responses"].items():
+            if int(status) >= 400:
+                assert answer["content"]["application/json"]["schema"]["$ref"].endswith("/ErrorBody")
+    created = document["paths"]["/api/v1/connections"]["post"]["responses"]
+    assert {"201", "409"} <= set(created)
+    assert "202" in document["paths"]["/api/v1/cohorts/{cohort_id}/sync"]["post"]["responses"]
+
+
+def test_path_ids_are_documented_as_the_int64_range_they_accept(client: FlaskClient) -> None:
+    paths = client.get("/api/v1/openapi.json").json["paths"]
+    ids = [
+        parameter["schema"]
+        for ops in paths.values()
+        for op in ops.values()
+        for parameter in op.get("parameters", [])
+        if parameter["in"] == "path"
+    ]
+    assert len(ids) >= 8
+    assert all(s == {"type": "integer", "format": "int64", "minimum": 1, "maximum": 2**63 - 1} for s in ids)
+
+
+def test_pages_are_one_generic_model_named_after_their_items(client: FlaskClient) -> None:
+    document = client.get("/api/v1/openapi.json").json
+    schemas = document["components"]["schemas"]
+    for name in ("Cohort", "Connection", "Event", "Profile", "Run"):
+        page = schemas[f"{name}Page"]
+        assert set(page["properties"]) == {"items", "next_cursor"}
+        assert page["properties"]["items"]["items"]["$ref"].endswith(f"/{name}Out")
+    assert not [name for name in schemas if "[" in name or "Page_" in name]
+    ref = document["paths"]["/api/v1/runs"]["get"]["responses"]["200"]["content"]["application/json"]
+    assert ref["schema"]["$ref"].endswith("/RunPage")
+
+
+def test_one_get_or_404_and_one_page_model_serve_every_resource(app: Flask, api: FlaskClient) -> None:
+    api_package = Path(hub.api.__file__).parent
+    for module in api_package.glob("*.py"):
+        source = module.read_text()
+        if module.name != "common.py":
+            assert "db.session.get(" not in source, module.name
+            assert "next_cursor: str" not in source, module.name
+    for path, noun in [
+        ("runs", "run"),
+        ("events", "event"),
+        ("cohorts", "cohort"),
+        ("connections", "connection"),
+    ]:
+        missing = api.get(f"/api/v1/{path}/424242")
+        assert (missing.status_code, missing.json["error"]) == (
+            404, {"code": "not_found", "message": f"no {noun} 424242", "details": None},
+        )  # fmt: skip
