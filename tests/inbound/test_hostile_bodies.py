@@ -24,7 +24,7 @@ def nested(depth: int) -> str:
     return opening + '"bottom"' + "".join("}" if level % 2 else "]" for level in reversed(range(depth)))
 
 
-def hubspot_item(event_id: int, object_id: int = 501, **extra: Any) -> dict[str, Any]:
+def hubspot_item(event_id: int | str, object_id: int = 501, **extra: Any) -> dict[str, Any]:
     return {
         "eventId": event_id, "subscriptionId": 42, "portalId": 7, "appId": 9,
         "occurredAt": int(time.time() * 1000), "subscriptionType": "contact.propertyChange",
@@ -161,7 +161,7 @@ def test_over_long_ids_and_names_are_refused_before_the_columns_are(app: Flask, 
     hubspot = doors.hubspot(
         dumps([
             hubspot_item(1, subscriptionType="contact." + long),
-            hubspot_item(long),  # type: ignore[arg-type]
+            hubspot_item(long),
             hubspot_item(3, propertyName="email", propertyValue=long + "@example.com"),
         ])
     )  # fmt: skip

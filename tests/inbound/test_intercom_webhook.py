@@ -124,3 +124,22 @@ def test_unsigned_forged_or_malformed_deliveries_store_nothing(app: Flask) -> No
         assert response.status_code == 400
         assert response.json["error"]["details"][0]["field"] == field
     assert counts(app) == EMPTY
+
+
+def test_a_ping_as_intercom_sends_it_is_answered_200_and_stores_nothing(app: Flask) -> None:
+    """Intercom's check of a new webhook: topic `ping`, and the notification id is null."""
+    connection_id, _ = add_connection(app, "intercom", client_secret=SECRET)
+    ping = {
+        "type": "notification_event", "app_id": "abc123",
+        "data": {"type": "notification_event_data", "item": {"type": "ping", "message": "something"}},
+        "links": {}, "id": None, "topic": "ping", "delivery_status": None, "delivery_attempts": 1,
+        "delivered_at": 0, "first_sent_at": 1767225600, "created_at": 1767225600, "self": None,
+    }  # fmt: skip
+    response = send(app, connection_id, ping)
+    assert response.status_code == 200
+    assert (response.json["accepted"], response.json["rejected"]) == (0, [])
+    assert response.json["ignored"] == [
+        {"index": 0, "field": "topic", "message": "a ping: Intercom checking the webhook, nothing to store"}
+    ]
+    assert send(app, connection_id, ping, secret="wrong").status_code == 401
+    assert counts(app) == EMPTY

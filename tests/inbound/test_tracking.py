@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -62,13 +63,31 @@ def test_the_same_message_id_twice_is_stored_once(app: Flask, client: FlaskClien
     assert counts(app)["events"] == 1
 
 
-def test_a_message_without_id_is_still_deduplicated_by_content(
+def test_a_message_without_id_but_with_its_own_time_is_deduplicated_by_content(
     app: Flask, client: FlaskClient, write_key: str
 ) -> None:
+    """Its timestamp makes it one event: sent again (a retry, a later sentAt) it is a redelivery."""
     body = {"userId": "u-2", "event": "Clicked", "timestamp": "2026-01-01T00:00:00Z"}
     post(client, "/v1/track", write_key, body)
-    post(client, "/v1/track", write_key, {**body, "sentAt": "2026-01-01T00:00:01Z"})
+    again = post(client, "/v1/track", write_key, {**body, "sentAt": "2026-01-01T00:00:01Z"})
+    assert (again.json["accepted"], again.json["duplicates"]) == (0, 1)
+    batch = post(client, "/v1/batch", write_key, {"batch": [{"type": "track", **body}]})
+    assert (batch.json["accepted"], batch.json["duplicates"]) == (0, 1)
     assert counts(app)["events"] == 1
+
+
+def test_a_message_without_id_or_time_gets_an_id_as_segment_generates_one(
+    app: Flask, client: FlaskClient, write_key: str
+) -> None:
+    """Adding to cart twice is two events, as in Segment, which generates a messageId per message."""
+    body = {"userId": "u-2", "event": "Product Added", "properties": {"sku": "A-1"}}
+    assert post(client, "/v1/track", write_key, body).json["accepted"] == 1
+    assert post(client, "/v1/track", write_key, body).json["accepted"] == 1
+    twice = post(client, "/v1/batch", write_key, {"batch": [{"type": "track", **body}] * 2})
+    assert (twice.json["accepted"], twice.json["duplicates"]) == (2, 0)
+    ids = [e.external_id for e in stored(app)]
+    assert len(set(ids)) == 4
+    assert all(uuid.UUID(external_id).version == 4 for external_id in ids)
 
 
 def test_identify_merges_the_anonymous_and_known_profiles(
