@@ -60,10 +60,11 @@ class Job:
     members: array[int] | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class _Break:
-    status: int
     after_rows: int
+    downloads: int
+    status: int | None
     times: int
     retry_after: int | None
 
@@ -151,11 +152,19 @@ class AmplitudeFake(FakeServer):
 
     # -- control surface ----------------------------------------------------------------------
     def break_download(
-        self, status: int, *, after_rows: int, times: int = 1, retry_after: int | None = None
+        self,
+        after_rows: int,
+        status: int | None = None,
+        *,
+        downloads: int = 1,
+        times: int = 1,
+        retry_after: int | None = None,
     ) -> None:
-        """The next file transfer stops after `after_rows` rows; the `times` requests after it get `status`."""
+        """The next `downloads` file transfers stop after `after_rows` rows; then `times` requests get `status`."""
+        if after_rows < 1 or downloads < 1:
+            raise ValueError("after_rows and downloads must be at least 1")
         with self._lock:
-            self._break = _Break(status, after_rows, times, retry_after)
+            self._break = _Break(after_rows, downloads, status, times, retry_after)
 
     # -- rendering ----------------------------------------------------------------------------
     def user_id(self, person: Person) -> str:
@@ -208,11 +217,14 @@ class AmplitudeFake(FakeServer):
 
     def _file(self, job: Job) -> FileBody:
         with self._lock:
-            cut, self._break = self._break, None
+            cut = self._break
+            if cut is not None:
+                cut.downloads -= 1
+                self._break = cut if cut.downloads else None
         header = ["amplitude_id", "user_id", *job.columns]
 
         def fail_next() -> None:
-            if cut is not None:
+            if cut is not None and not cut.downloads and cut.status is not None:
                 self.inject_fault(cut.status, times=cut.times, retry_after=cut.retry_after)
 
         body = gzip_csv(header, self._rows(job), cut_after=cut.after_rows if cut else None, on_cut=fail_next)

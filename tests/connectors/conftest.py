@@ -113,7 +113,7 @@ def fail_after_first_page(
     """
     break_download = getattr(fake, "break_download", None)
     if break_download is not None:
-        break_download(status, after_rows=PAGE_SIZE, times=times, retry_after=retry_after)
+        break_download(PAGE_SIZE, status, times=times, retry_after=retry_after)
     else:
         fake.inject_fault(status, after=requests_per_page, times=times, retry_after=retry_after)
 
