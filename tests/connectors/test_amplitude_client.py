@@ -14,7 +14,8 @@ from connectors.amplitude import CONNECTOR
 from connectors.amplitude import fake as amplitude_fake
 from connectors.amplitude.client import AmplitudeClient, base_url_for
 from connectors.amplitude.fake import AmplitudeFake
-from connectors.sdk import ConfigProblem, Member, TransientError
+from connectors.registry import identity_kinds, with_capability, with_fake
+from connectors.sdk import USER_ID, Capability, ConfigProblem, Member, TransientError
 from hub.cohorts.service import create_cohort
 from hub.cohorts.sync import SyncFailed, run_sync
 from hub.db import db
@@ -166,3 +167,9 @@ def test_listing_cohorts_and_checking_the_connection(waits: list[float]) -> None
         assert AmplitudeClient(settings(fake)).probe() == "connected to Amplitude; 4 cohorts visible"
         refused = CONNECTOR.test_connection({**fake.credentials, "secret_key": "nope"})
     assert (refused.ok, refused.message) == (False, "Invalid API key or secret key")
+
+
+def test_registered_as_a_source_and_user_id_is_the_hubs_own_kind() -> None:
+    assert "amplitude" in set(with_capability(Capability.SOURCE)) & set(with_fake())
+    kinds = identity_kinds()
+    assert kinds["amplitude_id"].per_account and kinds[USER_ID.name] == USER_ID

@@ -13,7 +13,8 @@ from connectors.mixpanel import CONNECTOR
 from connectors.mixpanel import fake as mixpanel_fake
 from connectors.mixpanel.client import base_url_for
 from connectors.mixpanel.fake import MixpanelFake
-from connectors.sdk import ConfigError, ConfigProblem, Member
+from connectors.registry import identity_kinds, with_capability, with_fake
+from connectors.sdk import Capability, ConfigError, ConfigProblem, Member
 from hub.outbound import RateLimited
 from hub.outbound.scope import CONFIG_KEY
 from tests.conftest import close_app, make_app
@@ -136,3 +137,8 @@ def test_region_and_settings(waits: list[float]) -> None:
     with pytest.raises(ConfigProblem) as wrong:
         CONNECTOR.prepare_config({**required, "region": "APAC", "project_id": "twelve", "page_size": 5000})
     assert set(wrong.value.problems) == {"region", "project_id", "page_size"}
+
+
+def test_registered_as_a_source_with_a_fake_and_a_kind_of_its_own() -> None:
+    assert "mixpanel" in set(with_capability(Capability.SOURCE)) & set(with_fake())
+    assert identity_kinds()["mixpanel_distinct_id"].per_account
