@@ -29,8 +29,8 @@ def serve(host: str, port: int) -> None:
         raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
     if isinstance(backend := app.extensions["journeyhub.jobs"], InProcessBackend):
         start_in_process(backend)
-    click.echo(f"journeyhub listening on {server.address}")
-    with stop_on_signals(server):
+    with stop_on_signals(server):  # before the address is printed: whoever reads it may stop us at once
+        click.echo(f"journeyhub listening on {server.address}")
         server.serve()
         finish_jobs(app)
 
