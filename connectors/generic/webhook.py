@@ -50,8 +50,8 @@ class GenericWebhook:
         msg_id = request.headers.get("webhook-id", "")
         if len(msg_id) > MAX_ID_LEN:
             raise PayloadError(f"is longer than {MAX_ID_LEN} characters", field="webhook-id")
-        if not msg_id.isprintable():
-            raise PayloadError("must be printable text (it is the idempotency key)", field="webhook-id")
+        if not msg_id or not msg_id.isprintable():
+            raise PayloadError("must be printable text: it is the idempotency key", field="webhook-id")
         body, check = load_json(request.body), text_check(request.body)
         if isinstance(body, list):
             if not body:

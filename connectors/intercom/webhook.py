@@ -98,7 +98,7 @@ class IntercomWebhook:
 
 def _person(item: dict[str, Any]) -> dict[str, Any] | None:
     """The contact a notification is about, wherever its topic puts it."""
-    if item.get("type") in PERSON_TYPES:
+    if _type(item) in PERSON_TYPES:
         return item
     for key in ("contact", "user"):
         if isinstance(item.get(key), dict):
@@ -110,9 +110,15 @@ def _person(item: dict[str, Any]) -> dict[str, Any] | None:
     )
     source = item.get("source")
     author = source.get("author") if isinstance(source, dict) else None
-    if isinstance(author, dict) and author.get("type") in {"user", "lead", "contact"}:
+    if isinstance(author, dict) and _type(author) in {"user", "lead", "contact"}:
         found = {**author, **found}
     return found or None
+
+
+def _type(item: dict[str, Any]) -> str:
+    """An object's `type`, or "" when it is not text (a sender's mistake, never a crash)."""
+    kind = item.get("type")
+    return kind if isinstance(kind, str) else ""
 
 
 def _identities(person: dict[str, Any]) -> dict[str, Any]:
@@ -120,7 +126,11 @@ def _identities(person: dict[str, Any]) -> dict[str, Any]:
         return {}
     identities = {INTERCOM_CONTACT.name: person.get("id"), EMAIL.name: person.get("email")}
     identities[USER_ID.name] = person.get("external_id") or person.get("user_id")
-    return {k: v for k, v in identities.items() if isinstance(v, str | int) and str(v).strip()}
+    return {
+        k: v
+        for k, v in identities.items()
+        if isinstance(v, str | int) and not isinstance(v, bool) and str(v).strip()
+    }
 
 
 def _traits(person: dict[str, Any]) -> dict[str, Any]:

@@ -74,7 +74,8 @@ def to_utc(value: datetime) -> datetime:
 def validation_problems(exc: ValidationError, prefix: str = "") -> list[tuple[str, str]]:
     """Pydantic's errors as (dotted field, message), the field in the sender's own names."""
     return [
-        (prefix + ".".join(str(p) for p in err["loc"]), err["msg"]) for err in exc.errors(include_url=False)
+        ((prefix + ".".join(str(p) for p in err["loc"])).rstrip(".") or "(body)", err["msg"])
+        for err in exc.errors(include_url=False)
     ]
 
 

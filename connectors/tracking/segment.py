@@ -78,8 +78,8 @@ def parse(kind: Kind | Literal["batch"], body: bytes, received_at: datetime) -> 
     if kind != "batch":
         return _collect([(0, "", {**document, "type": kind})], {}, None, received_at, check)
     try:
-        envelope = Envelope.model_validate(document)
         check({k: v for k, v in document.items() if k != "batch"}, "")
+        envelope = Envelope.model_validate(document)
     except ValidationError as exc:
         field, message = validation_problems(exc)[0]
         raise PayloadError(message, field=field) from None

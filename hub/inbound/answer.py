@@ -20,7 +20,8 @@ def store_and_answer(connection_id: int, parsed: Parsed) -> dict[str, Any]:
     rejected = [asdict(r) for r in parsed.rejected]
     if not parsed.events and not parsed.ignored:
         if not rejected:
-            raise ApiError(400, "no_events", "the body holds no events")
+            message = "the body holds no events"
+            raise ApiError(400, "no_events", message, [{"field": "(body)", "message": message}])
         fields = ", ".join(dict.fromkeys(str(r["field"]) for r in rejected))
         raise ApiError(400, "invalid_events", f"no event is valid: {fields}", rejected)
     stored = commit_events(db.session, connection_id, parsed.events) if parsed.events else None

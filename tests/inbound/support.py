@@ -132,7 +132,7 @@ class Doors:
     def __init__(self, app: Flask) -> None:
         self.app = app
         self.client = app.test_client()
-        _, tracking = add_connection(app, "tracking", "web")
+        self.tracking_id, tracking = add_connection(app, "tracking", "web")
         self.write_key = str(tracking["write_key"])
         self.generic_id, generated = add_connection(app, "generic", "signed")
         self.generic_secret = str(generated["secret"])
