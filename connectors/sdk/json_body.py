@@ -63,12 +63,29 @@ def text_check(body: bytes) -> Check:
 
 def require_storable(value: Any, field: str) -> None:
     """Raises Invalid for the first text in `value`, names included, that cannot be stored."""
+    if not _clean(value):
+        raise Invalid([_first_problem(value, field)])
+
+
+def _clean(value: Any) -> bool:
+    """The quick pass: no field names built (load_json bounds the recursion to MAX_DEPTH)."""
+    if isinstance(value, str):
+        return not UNSTORABLE.search(value)
+    if isinstance(value, dict):
+        return all(not UNSTORABLE.search(k) and _clean(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(_clean(v) for v in value)
+    return True
+
+
+def _first_problem(value: Any, field: str) -> tuple[str, str]:
+    """The slow pass, once something is wrong: where, in document order, the sender's way."""
     stack: list[tuple[str, Any]] = [(field, value)]
     while stack:
         path, node = stack.pop()
         if isinstance(node, str):
             if UNSTORABLE.search(node):
-                raise Invalid([(path or "(body)", _reason(node))])
+                return path or "(body)", _reason(node)
             continue
         children = (
             node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
@@ -77,9 +94,10 @@ def require_storable(value: Any, field: str) -> None:
         for key, child in children:
             name = f"{path}.{_printable(key)}" if path else _printable(key)
             if isinstance(key, str) and UNSTORABLE.search(key):
-                raise Invalid([(name, "the field name " + _reason(key))])
+                return name, "the field name " + _reason(key)
             found.append((name, child))
-        stack.extend(reversed(found))  # document order, so the first problem is the one named
+        stack.extend(reversed(found))
+    raise AssertionError("_clean found a problem that _first_problem did not")
 
 
 def _nothing(value: Any, field: str) -> None:
