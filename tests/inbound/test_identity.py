@@ -28,6 +28,8 @@ ALL_KINDS = {
     "intercom_contact": "6500aa",
     "salesforce_contact": "0035e00000AbCdE",
     "salesforce_lead": "00Q5e00000XyZ12",
+    "mixpanel_distinct_id": "mp-distinct-1",
+    "amplitude_id": "356896327775",
 }
 
 
@@ -87,6 +89,8 @@ def test_one_person_known_to_every_system_is_one_profile(app: Flask) -> None:
     )
     send(app, event({"user_id": "u-1", "anonymous_id": "anon-1"}))
     send(app, event({"intercom_contact": "6500aa", "user_id": "u-1"}))
+    send(app, event({"mixpanel_distinct_id": "mp-distinct-1", "email": "ada@example.com"}))
+    send(app, event({"amplitude_id": "356896327775", "user_id": "u-1"}))
     (keys,) = profile_keys(app).values()
     assert keys == {(k, v.lower() if k == "email" else v) for k, v in ALL_KINDS.items()}
 
