@@ -10,6 +10,7 @@ counts anew. Deterministic (derandomize) and bounded, on SQLite and PostgreSQL.
 
 from __future__ import annotations
 
+import gzip
 import itertools
 import shutil
 from collections.abc import Callable, Iterator
@@ -121,13 +122,22 @@ def deliver_twice(
 
 
 @EXAMPLES
-@given(body=hostile.segment_body, damage=hostile.body_damage, auth=hostile.signature_damage)
-def test_the_tracking_api(shared: Doors, body: tuple[Any, ...], damage: str, auth: str) -> None:
+@given(
+    body=hostile.segment_body,
+    damage=hostile.body_damage,
+    auth=hostile.signature_damage,
+    encoding=st.sampled_from(["identity"] * 6 + ["gzip", "br"]),
+)
+def test_the_tracking_api(
+    shared: Doors, body: tuple[Any, ...], damage: str, auth: str, encoding: str
+) -> None:
     kind, message, batch, envelope = body
     document: Any = {"batch": batch, **envelope} if kind == "batch" else message
     data = hostile.serialise(document, damage)
     key = {"forged": "not-the-key", "missing": ""}.get(auth, shared.write_key)
-    headers = basic(key) if key else {}
+    headers = {**(basic(key) if key else {}), "Content-Encoding": encoding}
+    if encoding == "gzip":  # as Segment's libraries send batches
+        data = gzip.compress(data)
 
     def send() -> Any:
         return shared.client.post(f"/v1/{kind}", data=data, headers=headers)
@@ -137,7 +147,7 @@ def test_the_tracking_api(shared: Doors, body: tuple[Any, ...], damage: str, aut
         shared.tracking_id,
         send,
         batch if kind == "batch" else [message],
-        clean=hostile.clean(damage) and auth in {"none", "stale", "wrong secret"},
+        clean=hostile.clean(damage) and auth in {"none", "stale", "wrong secret"} and encoding != "br",
         external_id=lambda _, item: item.get("messageId") if isinstance(item.get("messageId"), str) else None,
         new_each_time=lambda item: item.get("messageId") is None and item.get("timestamp") is None,
     )
