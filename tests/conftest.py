@@ -74,15 +74,27 @@ def new_postgres_database(server: Postgres, template: str | None = TEMPLATE_DB) 
     return server.url(name)
 
 
+def drop_postgres_database(server: Postgres, url: str) -> None:
+    """Hundreds of copies of the template would otherwise pile up on disk until the session ends."""
+    engine = sa.create_engine(server.admin_url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(sa.text(f"DROP DATABASE IF EXISTS {sa.make_url(url).database} WITH (FORCE)"))
+    engine.dispose()
+
+
 @pytest.fixture(params=["sqlite", "postgres"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A migrated, empty database of each kind."""
     if request.param == "sqlite":
         target = tmp_path / "db" / "journeyhub.db"
         target.parent.mkdir()
         shutil.copy(request.getfixturevalue("sqlite_template"), target)
-        return f"sqlite:///{target}"
-    return new_postgres_database(request.getfixturevalue("postgres"))
+        yield f"sqlite:///{target}"
+        return
+    server = request.getfixturevalue("postgres")
+    url = new_postgres_database(server)
+    yield url
+    drop_postgres_database(server, url)
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
