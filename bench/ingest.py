@@ -1,90 +1,73 @@
-"""Ingest throughput: /v1/batch and /v1/track under gunicorn on PostgreSQL, against a bare Flask baseline.
+"""Ingest throughput: /v1/batch and /v1/track under gunicorn, against a bare Flask baseline.
 
-Starts a real PostgreSQL and Redis on loopback, serves `wsgi:app` and `bench.bare_app:app`
-with the same gunicorn settings, drives each with a bounded number of requests from several
-concurrent clients, then counts what was stored. Prints a table and, last, one JSON line.
+Starts a real PostgreSQL and Redis on loopback and serves, one after the other and with the
+same gunicorn settings, a bare Flask endpoint (the baseline: what server and client can do
+at all), journeyhub on PostgreSQL with Redis, and journeyhub as the embedded default
+(SQLite in its home folder, in-process jobs). Each is driven by the same closed-loop clients
+(bench/load.py), then the stored events are counted. Prints a table and, last, one JSON line.
 
-    python bench/ingest.py [--quick] [--clients 8] [--batch-size 100] [--workers 4]
+    python bench/ingest.py [--quick] [--clients 8] [--client-processes 2] [--batch-size 100] [--workers 4]
 """
 
 from __future__ import annotations
 
 import argparse
 import base64
+import http.client
 import json
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-import requests
 import sqlalchemy as sa
 from cryptography.fernet import Fernet
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.load import Result, drive, process_cpu_seconds  # noqa: E402
 from tests.servers import free_port, start_postgres, start_redis  # noqa: E402
+
+USERS = 5000
 
 
 @dataclass
-class Result:
-    name: str
-    requests: int
-    events: int
-    seconds: float
-    latencies_ms: list[float]
-    failures: int
+class Target:
+    """One server to measure; `env` holds what differs from the shared environment."""
 
-    @property
-    def events_per_s(self) -> float:
-        return self.events / self.seconds
-
-    @property
-    def requests_per_s(self) -> float:
-        return self.requests / self.seconds
-
-    def percentile(self, q: float) -> float:
-        ordered = sorted(self.latencies_ms)
-        return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+    label: str
+    app: str
+    env: dict[str, str]
+    db_pids: tuple[int, ...] = ()
+    auth: str = ""
+    connection_id: int = 0
+    sent: int = 0
+    stored: int = 0
 
 
 def serve(target: str, env: dict[str, str], workers: int) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "-w",
-            str(workers),
-            "-k",
-            "gthread",
-            "--threads",
-            "4",
-            "-b",
-            f"127.0.0.1:{port}",
-            "--log-level",
-            "warning",
-            target,
-        ],
-        cwd=ROOT,
-        env=env,
-    )
+    argv = [sys.executable, "-m", "gunicorn", "-w", str(workers), "-k", "gthread", "--threads", "4"]
+    argv += ["-b", f"127.0.0.1:{port}", "--log-level", "warning", target]
+    process = subprocess.Popen(argv, cwd=ROOT, env=env)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
         try:
-            requests.get(url + "/healthz", timeout=5)
+            connection.request("GET", "/healthz")  # any answer means it is up (the bare app has none)
+            connection.getresponse().read()
             return process, url
-        except requests.RequestException:
+        except OSError:
             time.sleep(0.2)
+        finally:
+            connection.close()
     process.kill()
     raise SystemExit(f"{target} did not start")
 
@@ -98,12 +81,12 @@ def stop(process: subprocess.Popen[bytes]) -> None:
         process.wait()
 
 
-def batch_body(size: int, users: int) -> bytes:
+def batch_body(size: int) -> bytes:
     messages = [
         {
             "type": "track",
             "messageId": uuid.uuid4().hex,
-            "userId": f"user-{uuid.uuid4().int % users}",
+            "userId": f"user-{uuid.uuid4().int % USERS}",
             "event": "Checkout Started",
             "properties": {"cart_value": 42.5, "items": 3},
             "timestamp": "2026-11-23T10:00:00Z",
@@ -113,46 +96,126 @@ def batch_body(size: int, users: int) -> bytes:
     return json.dumps({"batch": messages}).encode()
 
 
-def track_body(users: int) -> bytes:
+def track_body() -> bytes:
     return json.dumps(
         {
             "messageId": uuid.uuid4().hex,
-            "userId": f"user-{uuid.uuid4().int % users}",
+            "userId": f"user-{uuid.uuid4().int % USERS}",
             "event": "Trial Expired",
             "properties": {"plan": "pro"},
         }
     ).encode()
 
 
-def drive(
-    name: str, url: str, path: str, bodies: list[bytes], per_body: int, clients: int, auth: str
-) -> Result:
-    headers = {"Content-Type": "application/json", "Authorization": auth}
-    sessions = [requests.Session() for _ in range(clients)]
+def postmaster(folder: Path) -> int:
+    return int((folder / "data" / "postmaster.pid").read_text().split()[0])
 
-    def send(index: int) -> tuple[float, bool]:
-        started = time.perf_counter()
-        response = sessions[index % clients].post(url + path, data=bodies[index], headers=headers, timeout=60)
-        return (time.perf_counter() - started) * 1000, response.status_code == 200
 
-    started = time.perf_counter()
-    with ThreadPoolExecutor(max_workers=clients) as pool:
-        outcomes = list(pool.map(send, range(len(bodies))))
-    seconds = time.perf_counter() - started
-    ok = sum(1 for _, good in outcomes if good)
-    return Result(name, len(bodies), ok * per_body, seconds, [ms for ms, _ in outcomes], len(bodies) - ok)
+def prepare(target: Target, env: dict[str, str]) -> None:
+    """Migrates the target's database and creates the tracking connection the clients write to."""
+    from hub.app import create_app
+    from hub.connections import create_connection
+    from hub.db import db
+    from hub.migrate import upgrade
+
+    app = create_app({k: v for k, v in env.items() if k.startswith(("DATABASE_", "REDIS_", "JOURNEYHUB_"))})
+    with app.app_context():
+        upgrade(db.engine)
+        created = create_connection("tracking", f"bench-{target.label}", {})
+        db.session.commit()
+        target.connection_id = created.connection.id
+        write_key = created.generated["write_key"]
+        db.engine.dispose()
+    target.auth = "Basic " + base64.b64encode(f"{write_key}:".encode()).decode()
+
+
+def count_stored(target: Target, env: dict[str, str]) -> int:
+    from hub.app import create_app
+    from hub.db import db
+
+    app = create_app({k: v for k, v in env.items() if k.startswith(("DATABASE_", "REDIS_", "JOURNEYHUB_"))})
+    with app.app_context():
+        query = sa.text("SELECT count(*) FROM events WHERE connection_id = :c")
+        stored = int(db.session.execute(query, {"c": target.connection_id}).scalar_one())
+        db.engine.dispose()
+    return stored
+
+
+def measure(target: Target, env: dict[str, str], args: argparse.Namespace) -> list[Result]:
+    batches, tracks = (100, 1000) if args.quick else (400, 4000)
+    headers = {"Content-Type": "application/json", "Authorization": target.auth}
+    options: dict[str, Any] = {
+        "clients": args.clients,
+        "processes": args.client_processes,
+        "headers": headers,
+    }
+    process, url = serve(target.app, env, args.workers)
+    try:
+        drive("warm-up", url, "/v1/track", [track_body() for _ in range(4 * args.clients)], 1, **options)
+        results = []
+        for path, bodies, per_body in (
+            ("/v1/batch", [batch_body(args.batch_size) for _ in range(batches)], args.batch_size),
+            ("/v1/track", [track_body() for _ in range(tracks)], 1),
+        ):
+            app_before, db_before = (
+                process_cpu_seconds([process.pid]),
+                process_cpu_seconds(list(target.db_pids)),
+            )
+            result = drive(f"{target.label} {path}", url, path, bodies, per_body, **options)
+            result.app_cpu_s = process_cpu_seconds([process.pid]) - app_before
+            result.db_cpu_s = process_cpu_seconds(list(target.db_pids)) - db_before
+            results.append(result)
+    finally:
+        stop(process)
+    target.sent = 4 * args.clients + batches * args.batch_size + tracks
+    return results
+
+
+def report(bare: list[Result], hubs: dict[str, tuple[Target, list[Result]]]) -> None:
+    rows = bare + [r for _, results in hubs.values() for r in results]
+    print(f"{'case':<22}{'requests':>9}{'events/s':>10}{'req/s':>8}{'p50 ms':>8}{'p99 ms':>8}", end="")
+    print(f"{'failed':>7}{'client cores':>13}{'cpu ms/req: app':>16}{'db':>6}")
+    for r in rows:
+        print(f"{r.name:<22}{r.requests:>9}{r.events_per_s:>10.0f}{r.requests_per_s:>8.0f}", end="")
+        print(f"{r.p50:>8.1f}{r.p99:>8.1f}{r.failures:>7}{r.client_cores:>13.2f}", end="")
+        print(f"{r.cpu_ms(r.app_cpu_s):>16.2f}{r.cpu_ms(r.db_cpu_s):>6.2f}")
+    for label, (target, _) in hubs.items():
+        print(
+            f"{label}: events sent {target.sent}, stored {target.stored}, lost {target.sent - target.stored}"
+        )
+    (pg, (pg_batch, pg_track)), (lite, (lite_batch, lite_track)) = hubs["postgres"], hubs["sqlite"]
+    summary = {
+        "bench": "ingest",
+        "events_per_s": round(pg_batch.events_per_s),
+        "p50_ms": round(pg_batch.p50, 1),
+        "p99_ms": round(pg_batch.p99, 1),
+        "track_events_per_s": round(pg_track.events_per_s),
+        "track_p99_ms": round(pg_track.p99, 1),
+        "lost": (pg.sent - pg.stored) + (lite.sent - lite.stored),
+        "vs_baseline": round(pg_batch.requests_per_s / bare[0].requests_per_s, 3),
+        "track_vs_baseline": round(pg_track.requests_per_s / bare[1].requests_per_s, 3),
+        "baseline_requests_per_s": round(bare[1].requests_per_s),
+        "client_cores_max": round(max(r.client_cores for r in rows), 2),
+        "sqlite": {
+            "events_per_s": round(lite_batch.events_per_s),
+            "p99_ms": round(lite_batch.p99, 1),
+            "track_events_per_s": round(lite_track.events_per_s),
+            "track_p99_ms": round(lite_track.p99, 1),
+            "lost": lite.sent - lite.stored,
+            "vs_baseline": round(lite_batch.requests_per_s / bare[0].requests_per_s, 3),
+        },
+    }
+    print(json.dumps(summary))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--quick", action="store_true", help="fewer requests: ends within a minute")
+    parser.add_argument("--clients", type=int, default=8, help="concurrent connections")
+    parser.add_argument("--client-processes", type=int, default=2, help="processes the clients share")
     parser.add_argument("--batch-size", type=int, default=100)
-    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn workers (4 threads each)")
     args = parser.parse_args()
-    batches = 60 if args.quick else 300
-    tracks = 300 if args.quick else 2000
-    users = 5000
 
     postgres, redis = start_postgres(), start_redis()
     try:
@@ -161,88 +224,31 @@ def main() -> None:
             conn.execute(sa.text("CREATE DATABASE bench"))
         admin.dispose()
         home = Path(tempfile.mkdtemp(prefix="journeyhub-bench-"))
-        env = {
+        shared = {
             **os.environ,
-            "DATABASE_URL": postgres.url("bench"),
-            "REDIS_URL": redis.url,
             "JOURNEYHUB_SECRET_KEY": Fernet.generate_key().decode(),
-            "JOURNEYHUB_HOME": str(home),
             "JOURNEYHUB_LOG_LEVEL": "WARNING",
+            "DATABASE_URL": "",
+            "REDIS_URL": "",
         }
-        os.environ.update(env)
-        from hub.app import create_app
-        from hub.connections import create_connection
-        from hub.db import db
-        from hub.migrate import upgrade
-
-        app = create_app()
-        with app.app_context():
-            upgrade(db.engine)
-            created = create_connection("tracking", "bench", {})
-            db.session.commit()
-            write_key, connection_id = created.generated["write_key"], created.connection.id
-        auth = "Basic " + base64.b64encode(f"{write_key}:".encode()).decode()
-
-        results: list[Result] = []
-        for name, target in (("bare flask", "bench.bare_app:app"), ("journeyhub", "wsgi:app")):
-            process, url = serve(target, env, args.workers)
-            try:
-                results.append(
-                    drive(
-                        f"{name} /v1/batch",
-                        url,
-                        "/v1/batch",
-                        [batch_body(args.batch_size, users) for _ in range(batches)],
-                        args.batch_size,
-                        args.clients,
-                        auth,
-                    )
-                )
-                results.append(
-                    drive(
-                        f"{name} /v1/track",
-                        url,
-                        "/v1/track",
-                        [track_body(users) for _ in range(tracks)],
-                        1,
-                        args.clients,
-                        auth,
-                    )
-                )
-            finally:
-                stop(process)
-
-        with app.app_context():
-            stored = db.session.execute(
-                sa.text("SELECT count(*) FROM events WHERE connection_id = :c"), {"c": connection_id}
-            ).scalar_one()
-        sent = (batches * args.batch_size) + tracks
-        bare_batch, bare_track, hub_batch, hub_track = results
-
-        print(
-            f"{'case':<26}{'requests':>9}{'events/s':>11}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'failed':>8}"
-        )
-        for r in results:
-            print(
-                f"{r.name:<26}{r.requests:>9}{r.events_per_s:>11.0f}{r.requests_per_s:>9.0f}"
-                f"{statistics.median(r.latencies_ms):>9.1f}{r.percentile(0.99):>9.1f}{r.failures:>8}"
-            )
-        print(f"events sent {sent}, stored {stored}, lost {sent - stored}")
-        print(
-            json.dumps(
-                {
-                    "bench": "ingest",
-                    "events_per_s": round(hub_batch.events_per_s),
-                    "p50_ms": round(statistics.median(hub_batch.latencies_ms), 1),
-                    "p99_ms": round(hub_batch.percentile(0.99), 1),
-                    "track_events_per_s": round(hub_track.events_per_s),
-                    "track_p99_ms": round(hub_track.percentile(0.99), 1),
-                    "lost": sent - stored,
-                    "vs_baseline": round(hub_batch.requests_per_s / bare_batch.requests_per_s, 3),
-                    "track_vs_baseline": round(hub_track.requests_per_s / bare_track.requests_per_s, 3),
-                }
-            )
-        )
+        bare_env = {**shared, "JOURNEYHUB_HOME": str(home / "bare")}
+        bare = measure(Target("bare flask", "bench.bare_app:app", {}), bare_env, args)
+        hubs: dict[str, tuple[Target, list[Result]]] = {}
+        for target in (
+            Target(
+                "postgres",
+                "wsgi:app",
+                {"DATABASE_URL": postgres.url("bench"), "REDIS_URL": redis.url},
+                db_pids=(postmaster(postgres.folder), redis.process.pid),
+            ),
+            Target("sqlite", "wsgi:app", {}),  # the embedded default: no database or Redis configured
+        ):
+            env = {**shared, "JOURNEYHUB_HOME": str(home / target.label), **target.env}
+            prepare(target, env)
+            results = measure(target, env, args)
+            target.stored = count_stored(target, env)
+            hubs[target.label] = (target, results)
+        report(bare, hubs)
     finally:
         redis.stop()
         postgres.stop()

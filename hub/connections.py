@@ -7,9 +7,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
+from flask import current_app
 
 from connectors.registry import get_connector
 from connectors.sdk import CheckResult
+from hub.credential_cache import credential_cache
 from hub.db import db
 from hub.models import Connection
 from hub.outbound.scrub import SCRUBBER
@@ -29,8 +31,7 @@ def create_connection(connector_name: str, name: str, values: dict[str, Any]) ->
     generated = connector.generate_settings(config)
     config |= generated
     connection = Connection(connector=connector_name, name=name, config_encrypted=vault().seal(config))
-    if connector.spec.lookup_field and config.get(connector.spec.lookup_field):
-        connection.lookup_key = lookup_hash(str(config[connector.spec.lookup_field]))
+    _set_lookup_key(connection, config)
     db.session.add(connection)
     db.session.flush()
     return Created(connection, generated)
@@ -47,12 +48,24 @@ def lookup_hash(credential: str) -> str:
 
 
 def find_by_credential(connector_name: str, credential: str) -> Connection | None:
-    """The connection a write key belongs to, found by its hash without decrypting anything."""
-    return db.session.scalar(
-        sa.select(Connection).where(
-            Connection.lookup_key == lookup_hash(credential), Connection.connector == connector_name
-        )
+    """The connection a write key belongs to, found by its hash without decrypting anything.
+
+    Asked on every tracking request, so answered from the app's cache when it can (see
+    hub/credential_cache.py); the connection is then attached to this request's session
+    without a query, like one it had loaded itself.
+    """
+    digest = lookup_hash(credential)
+    cache = credential_cache(current_app)
+    cached = cache.get(connector_name, digest)
+    if cached is not None:
+        return db.session.merge(cached, load=False)
+    generation = cache.generation
+    connection = db.session.scalar(
+        sa.select(Connection).where(Connection.lookup_key == digest, Connection.connector == connector_name)
     )
+    if connection is not None:
+        cache.put(connector_name, digest, connection, generation)
+    return connection
 
 
 def settings(connection: Connection) -> dict[str, Any]:
@@ -69,7 +82,15 @@ def update_settings(connection: Connection, values: dict[str, Any]) -> None:
     merged = {**settings(connection), **values}
     config = get_connector(connection.connector).prepare_config(merged)
     connection.config_encrypted = vault().seal(config)
+    _set_lookup_key(connection, config)
     connection.status, connection.last_error = "ok", None
+
+
+def _set_lookup_key(connection: Connection, config: dict[str, Any]) -> None:
+    """A new write key replaces the old one: the old key stops finding the connection."""
+    field = get_connector(connection.connector).spec.lookup_field
+    value = config.get(field) if field else None
+    connection.lookup_key = lookup_hash(str(value)) if value else None
 
 
 def check_connection(connection: Connection) -> CheckResult:

@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session
 
 from connectors.registry import identity_kinds
 from connectors.sdk.identity import Key, keys_of
-from hub.db import Base, insert_ignore, utcnow
+from hub.db import Base, utcnow
+from hub.inbound import bulk
 from hub.models import Identity, Profile, ProfileMerge
 
 
@@ -65,20 +66,37 @@ class Resolver:
                 target[id(group)] = min(self.owner[k] for k in group.keys if k in self.owner)
         claims = sorted((k, target[id(g)]) for g in groups for k in g.keys if k not in self.owner)
         self._claim(claims)
+        self._discard_lost(groups, target)
         people: dict[int, int] = {}
         for group in groups:
-            survivor = self._settle(group.keys, target[id(group)])
+            survivor = self._settle(group.keys)
             for index in group.members:
                 people[index] = survivor
         return [self.current(people[i]) for i in range(len(key_lists))]
 
-    def _settle(self, keys: list[Key], intended: int) -> int:
-        """After the claim, folds whatever profiles now own this person's keys into one."""
+    def _discard_lost(self, groups: list[_Person], target: dict[int, int]) -> None:
+        """New profiles that lost the race for their person to a concurrent batch go, in two statements.
+
+        Such a profile was never visible to anyone: the keys it did win move to the winner.
+        """
+        lost = {}
+        for group in groups:
+            intended = target[id(group)]
+            owners = {self.owner[k] for k in group.keys}
+            if intended in self.created and owners != {intended}:
+                lost[intended] = min(owners - {intended})
+        if not lost:
+            return
+        connection = self.session.connection()
+        connection.execute(_MOVE_KEYS, [{"fresh": f, "winner": w} for f, w in sorted(lost.items())])
+        connection.execute(sa.delete(Profile).where(Profile.id.in_(sorted(lost))))
+        self.created -= lost.keys()
+        self.merged_into.update(lost)
+        self.owner = {key: lost.get(owner, owner) for key, owner in self.owner.items()}
+
+    def _settle(self, keys: list[Key]) -> int:
+        """After the claim, folds whatever profiles now own this person's keys into the oldest."""
         owners = {self.current(self.owner[k]) for k in keys}
-        if intended in self.created and owners != {intended}:
-            # Lost a race for a brand-new person: this profile was never visible to anyone.
-            owners.discard(intended)
-            self._discard_fresh(intended, min(owners))
         survivor = min(owners)
         for other in sorted(owners - {survivor}):
             merge(self.session, survivor, other, reason={"keys": [list(k) for k in keys]})
@@ -86,51 +104,27 @@ class Resolver:
         return survivor
 
     def _load(self, keys: list[Key]) -> None:
+        connection = self.session.connection()
         for chunk in _chunks(keys, 500):
-            rows = self.session.execute(
-                sa.select(Identity.kind, Identity.value, Identity.profile_id).where(
-                    sa.tuple_(Identity.kind, Identity.value).in_(chunk)
-                )
-            )
-            for kind, value, profile_id in rows:
+            for kind, value, profile_id in bulk.owners(connection, chunk):
                 self.owner[(kind, value)] = profile_id
 
     def _new_profiles(self, traits: list[dict[str, Any]]) -> list[int]:
         if not traits:
             return []
-        now = utcnow()
-        rows = [{"traits": t, "created_at": now, "updated_at": now} for t in traits]
-        ids = [
-            int(i)
-            for i in self.session.scalars(
-                sa.insert(Profile).returning(Profile.id, sort_by_parameter_order=True), rows
-            )
-        ]
+        ids = bulk.new_profiles(self.session.connection(), traits, utcnow())
         self.created.update(ids)
         return ids
 
     def _claim(self, claims: list[tuple[Key, int]]) -> None:
+        """Claims in one statement; only the keys someone else holds are read back."""
         if not claims:
             return
-        now = utcnow()
-        for start in range(0, len(claims), 500):
-            rows = [
-                {"kind": kind, "value": value, "profile_id": profile_id, "created_at": now}
-                for (kind, value), profile_id in claims[start : start + 500]
-            ]
-            self.session.execute(insert_ignore(self.session, Identity).values(rows))
-        self._load([key for key, _ in claims])
-
-    def _discard_fresh(self, fresh_id: int, target: int) -> None:
-        self.session.execute(
-            sa.update(Identity).where(Identity.profile_id == fresh_id).values(profile_id=target)
-        )
-        self.session.execute(sa.delete(Profile).where(Profile.id == fresh_id))
-        self.created.discard(fresh_id)
-        self.merged_into[fresh_id] = target
-        for key, owner in self.owner.items():
-            if owner == fresh_id:
-                self.owner[key] = target
+        won = bulk.claim_keys(self.session.connection(), claims, utcnow())
+        for key, profile_id in claims:
+            if key in won:
+                self.owner[key] = profile_id
+        self._load([key for key, _ in claims if key not in won])
 
 
 @dataclass
@@ -203,20 +197,32 @@ def merge(session: Session, survivor_id: int, merged_id: int, reason: dict[str, 
     session.expunge(merged)
 
 
-def update_traits(session: Session, profile_id: int, traits: Mapping[str, Any]) -> None:
-    """Newer values win; None removes nothing (a system that does not know a trait keeps quiet)."""
-    cleaned = {k: v for k, v in traits.items() if v is not None}
+def update_traits(session: Session, changes: Mapping[int, Mapping[str, Any]]) -> None:
+    """Newer values win; None removes nothing (a system that does not know a trait keeps quiet).
+
+    The batch's profiles are read in one statement, locked in id order so concurrent batches
+    wait for each other instead of deadlocking; the flush writes them in one executemany.
+    """
+    cleaned = {pid: {k: v for k, v in t.items() if v is not None} for pid, t in changes.items()}
+    cleaned = {pid: t for pid, t in cleaned.items() if t}
     if not cleaned:
         return
-    # FOR NO KEY UPDATE: concurrent transactions moving identities/events onto this profile hold
+    # FOR NO KEY UPDATE: concurrent transactions moving identities/events onto these profiles hold
     # KEY SHARE locks through their foreign keys; a plain FOR UPDATE would deadlock with them.
-    profile = session.scalars(
-        sa.select(Profile).where(Profile.id == profile_id).with_for_update(key_share=True)
-    ).one()
-    merged = {**profile.traits, **cleaned}
-    if merged != profile.traits:
-        profile.traits = merged
-        profile.updated_at = utcnow()
+    profiles = session.scalars(
+        sa.select(Profile)
+        .where(Profile.id.in_(sorted(cleaned)))
+        .order_by(Profile.id)
+        .with_for_update(key_share=True)
+    ).all()
+    if len(profiles) != len(cleaned):
+        raise LookupError(f"profiles {sorted(set(cleaned) - {p.id for p in profiles})} are gone")
+    now = utcnow()
+    for profile in profiles:
+        merged = {**profile.traits, **cleaned[profile.id]}
+        if merged != profile.traits:
+            profile.traits = merged
+            profile.updated_at = now
 
 
 def current_profile_id(session: Session, profile_id: int) -> int | None:
@@ -247,6 +253,13 @@ def _profile_references() -> list[tuple[sa.Table, sa.Column[Any]]]:
             if any(fk.column.table.name == "profiles" for fk in column.foreign_keys):
                 found.append((table, column))
     return found
+
+
+_MOVE_KEYS = (
+    sa.update(Identity)
+    .where(Identity.profile_id == sa.bindparam("fresh"))
+    .values(profile_id=sa.bindparam("winner"))
+)
 
 
 def _chunks(items: list[Key], size: int) -> Iterable[list[Key]]:

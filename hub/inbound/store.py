@@ -12,15 +12,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from connectors.sdk import JourneyEvent
 from connectors.sdk.identity import Key
-from hub.db import insert_ignore, utcnow
+from hub.db import utcnow
+from hub.inbound.bulk import insert_events
 from hub.inbound.identity import Resolver, keys_for, update_traits
-from hub.models import Event
 from hub.runtime.jobs import enqueue_after_commit
 
 log = logging.getLogger(__name__)
@@ -37,47 +36,48 @@ class Stored:
 
 
 def store_events(session: Session, connection_id: int, events: Sequence[JourneyEvent]) -> Stored:
-    """Adds the events to the session's transaction; the caller commits (or rolls back)."""
+    """Adds the events to the session's transaction; the caller commits (or rolls back).
+
+    The events are resolved to profiles first and then inserted in one INSERT … ON CONFLICT
+    DO NOTHING RETURNING, so a redelivery costs no separate duplicate check: its keys are
+    known already (resolving it changes nothing) and its row is skipped by the unique
+    (connection, external id). Traits and evaluation follow only the rows really inserted.
+    """
     keyed: dict[str, tuple[JourneyEvent, list[Key]]] = {}
     for event in events:
         keyed.setdefault(event.external_id, (event, keys_for(event.identities)))
-    duplicates = len(events) - len(keyed)
-    known = _already_stored(session, connection_id, list(keyed))
-    duplicates += len(known)
-    fresh = [(e, keys) for ext, (e, keys) in keyed.items() if ext not in known]
-    if not fresh:
-        return Stored([], duplicates, [])
-
+    batch = list(keyed.values())
+    if not batch:
+        return Stored([], 0, [])
     resolver = Resolver(session)
-    profile_ids = resolver.resolve_batch([keys for _, keys in fresh], [event.traits for event, _ in fresh])
-    traits: dict[int, dict[str, Any]] = {}
-    rows = []
+    profile_ids = resolver.resolve_batch([keys for _, keys in batch], [event.traits for event, _ in batch])
     now = utcnow()
-    for (event, _), profile_id in zip(fresh, profile_ids, strict=True):
-        if profile_id not in resolver.created:
+    rows = [
+        {
+            "connection_id": connection_id,
+            "external_id": event.external_id,
+            "name": event.name,
+            "profile_id": profile_id,
+            "properties": dict(event.properties),
+            "occurred_at": event.occurred_at,
+            "received_at": now,
+        }
+        for (event, _), profile_id in zip(batch, profile_ids, strict=True)
+    ]
+    stored_rows = insert_events(session.connection(), rows)
+    inserted = {external_id: (event_id, profile_id) for event_id, profile_id, external_id in stored_rows}
+    traits: dict[int, dict[str, Any]] = {}
+    for event, _ in batch:
+        stored = inserted.get(event.external_id)
+        if stored and stored[1] not in resolver.created:
             # None means "not known to this source": it must not erase an earlier event's value
-            traits.setdefault(profile_id, {}).update({k: v for k, v in event.traits.items() if v is not None})
-        rows.append(
-            {
-                "connection_id": connection_id,
-                "external_id": event.external_id,
-                "name": event.name,
-                "profile_id": profile_id,
-                "properties": dict(event.properties),
-                "occurred_at": event.occurred_at,
-                "received_at": now,
-            }
-        )
-    inserted = session.execute(
-        insert_ignore(session, Event).values(rows).returning(Event.id, Event.profile_id)
-    ).all()
-    duplicates += len(rows) - len(inserted)
-    for profile_id, values in sorted(traits.items()):
-        update_traits(session, profile_id, values)
-    event_ids = sorted(row[0] for row in inserted)
+            known = {k: v for k, v in event.traits.items() if v is not None}
+            traits.setdefault(stored[1], {}).update(known)
+    update_traits(session, traits)
+    event_ids = sorted(event_id for event_id, _ in inserted.values())
     if event_ids:
         enqueue_after_commit(session, EVALUATE_JOB, event_ids)
-    return Stored(event_ids, duplicates, sorted({row[1] for row in inserted}))
+    return Stored(event_ids, len(events) - len(inserted), sorted({p for _, p in inserted.values()}))
 
 
 def commit_events(session: Session, connection_id: int, events: Sequence[JourneyEvent]) -> Stored:
@@ -111,17 +111,3 @@ def _begin_writing(session: Session) -> None:
     connection = session.connection()
     if connection.dialect.name == "sqlite" and not connection.connection.dbapi_connection.in_transaction:  # type: ignore[union-attr]
         connection.exec_driver_sql("BEGIN IMMEDIATE")
-
-
-def _already_stored(session: Session, connection_id: int, external_ids: list[str]) -> set[str]:
-    found: set[str] = set()
-    for start in range(0, len(external_ids), 500):
-        chunk = external_ids[start : start + 500]
-        found.update(
-            session.scalars(
-                sa.select(Event.external_id).where(
-                    Event.connection_id == connection_id, Event.external_id.in_(chunk)
-                )
-            )
-        )
-    return found
