@@ -8,6 +8,8 @@ makes a redelivery a no-op, and evaluation is enqueued by an after-commit hook.
 from __future__ import annotations
 
 import logging
+import threading
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -19,6 +21,7 @@ from connectors.sdk import JourneyEvent
 from connectors.sdk.identity import Key
 from hub.db import utcnow
 from hub.inbound.bulk import insert_events
+from hub.inbound.combine import Combiner, Delivery
 from hub.inbound.identity import Resolver, keys_for, update_traits
 from hub.runtime.jobs import enqueue_after_commit
 
@@ -26,6 +29,7 @@ log = logging.getLogger(__name__)
 
 EVALUATE_JOB = "recipes.evaluate.evaluate_events"
 ATTEMPTS = 4
+MAX_GROUP_EVENTS = 1000
 
 
 @dataclass
@@ -36,7 +40,15 @@ class Stored:
 
 
 def store_events(session: Session, connection_id: int, events: Sequence[JourneyEvent]) -> Stored:
-    """Adds the events to the session's transaction; the caller commits (or rolls back).
+    """Adds the events to the session's transaction; the caller commits (or rolls back)."""
+    inserted = _store(session, connection_id, events)
+    return _figures(events, inserted, set())
+
+
+def _store(
+    session: Session, connection_id: int, events: Sequence[JourneyEvent]
+) -> dict[str, tuple[int, int]]:
+    """The events' external ids newly stored, with their (event id, profile id).
 
     The events are resolved to profiles first and then inserted in one INSERT … ON CONFLICT
     DO NOTHING RETURNING, so a redelivery costs no separate duplicate check: its keys are
@@ -48,7 +60,7 @@ def store_events(session: Session, connection_id: int, events: Sequence[JourneyE
         keyed.setdefault(event.external_id, (event, keys_for(event.identities)))
     batch = list(keyed.values())
     if not batch:
-        return Stored([], 0, [])
+        return {}
     resolver = Resolver(session)
     profile_ids = resolver.resolve_batch([keys for _, keys in batch], [event.traits for event, _ in batch])
     now = utcnow()
@@ -77,28 +89,85 @@ def store_events(session: Session, connection_id: int, events: Sequence[JourneyE
     event_ids = sorted(event_id for event_id, _ in inserted.values())
     if event_ids:
         enqueue_after_commit(session, EVALUATE_JOB, event_ids)
-    return Stored(event_ids, len(events) - len(inserted), sorted({p for _, p in inserted.values()}))
+    return inserted
+
+
+def _figures(events: Sequence[JourneyEvent], inserted: dict[str, tuple[int, int]], taken: set[str]) -> Stored:
+    """What one delivery stored: of its external ids, those inserted and not `taken` by an
+    earlier delivery in the same transaction (which are added to `taken`)."""
+    mine: dict[str, tuple[int, int]] = {}
+    for event in events:
+        if event.external_id in inserted and event.external_id not in taken:
+            taken.add(event.external_id)
+            mine[event.external_id] = inserted[event.external_id]
+    event_ids = sorted(event_id for event_id, _ in mine.values())
+    return Stored(event_ids, len(events) - len(mine), sorted({p for _, p in mine.values()}))
 
 
 def commit_events(session: Session, connection_id: int, events: Sequence[JourneyEvent]) -> Stored:
-    """store_events + commit, retried when a concurrent writer made the transaction fail.
+    """store_events + commit; returns once the events are committed (see hub/inbound/combine.py:
+    deliveries arriving together in this process share one transaction)."""
+    return combiner(session).submit(session, Delivery(connection_id, list(events)))
+
+
+def _commit_group(session: Session, group: list[Delivery[Stored]]) -> None:
+    """Commits the group in one transaction; if that fails, each delivery on its own, so
+    one bad delivery fails alone and the rest are stored."""
+    try:
+        results = _commit(session, group)
+    except Exception as exc:
+        if len(group) == 1:
+            group[0].error = exc
+            return
+        log.info("ingest of %d deliveries together failed (%s); storing them one by one", len(group), exc)
+        for delivery in group:
+            _commit_group(session, [delivery])
+        return
+    for delivery, result in zip(group, results, strict=True):
+        delivery.result = result
+
+
+def _commit(session: Session, group: list[Delivery[Stored]]) -> list[Stored]:
+    """Retried when a concurrent writer made the transaction fail.
 
     Races (two first events for one person, merges crossing each other, SQLite's writer
-    lock) surface as integrity or operational errors; the whole batch is simply redone.
+    lock) surface as integrity or operational errors; the whole group is simply redone.
     """
+    events: dict[int, list[JourneyEvent]] = {}
+    for delivery in group:
+        events.setdefault(delivery.connection_id, []).extend(delivery.events)
     attempt = 1
     while True:
         try:
             _begin_writing(session)
-            stored = store_events(session, connection_id, events)
+            inserted = {cid: _store(session, cid, batch) for cid, batch in events.items()}
             session.commit()
-            return stored
+            break
         except (IntegrityError, OperationalError) as exc:
             session.rollback()
             if attempt == ATTEMPTS:
                 raise
             log.info("ingest retry %d after %s", attempt, type(exc.orig).__name__)
             attempt += 1
+        except Exception:
+            session.rollback()
+            raise
+    taken: dict[int, set[str]] = {cid: set() for cid in events}
+    return [_figures(d.events, inserted[d.connection_id], taken[d.connection_id]) for d in group]
+
+
+def combiner(session: Session) -> Combiner[Stored]:
+    """One per database: deliveries for different databases (tests) never share a transaction."""
+    engine = session.get_bind()
+    with _COMBINERS_LOCK:
+        combiner = _COMBINERS.get(engine)
+        if combiner is None:
+            combiner = _COMBINERS[engine] = Combiner(_commit_group, MAX_GROUP_EVENTS)
+    return combiner
+
+
+_COMBINERS: weakref.WeakKeyDictionary[Any, Combiner[Stored]] = weakref.WeakKeyDictionary()
+_COMBINERS_LOCK = threading.Lock()
 
 
 def _begin_writing(session: Session) -> None:
