@@ -39,7 +39,8 @@ class ProfileQuery(PageQuery):
     identity: str | None = Field(
         default=None,
         max_length=400,
-        description="kind:value, e.g. email:ada@example.com or user_id:42",
+        description="kind:value, e.g. email:ada@example.com or user_id:42; ids unique only inside one "
+        "account carry their connection: hubspot_contact:<connection id>:<contact id>",
         json_schema_extra=_identity_pattern,
     )
 

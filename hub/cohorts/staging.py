@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from connectors.sdk import Member
 from hub.db import insert_ignore
-from hub.inbound.identity import keys_for
+from connectors.sdk.identity import keys_of
 from hub.models import StagedMember
 
 
@@ -22,7 +22,7 @@ def stage(session: Session, run_id: int, cohort_id: int, members: Sequence[Membe
     rows: dict[str, dict[str, object]] = {}
     skipped = 0
     for member in members:
-        if not keys_for(member.identities):
+        if not keys_of(member.identities):
             skipped += 1
             continue
         rows[member.ref] = {

@@ -23,12 +23,22 @@ from hub.inbound import bulk
 from hub.models import Identity, Profile, ProfileMerge
 
 
-def keys_for(identities: Mapping[str, Any]) -> list[Key]:
-    """The keys of one event; a kind no connector declared is a bug in that connector, not bad input."""
-    unknown = set(identities) - identity_kinds().keys()
+def keys_for(identities: Mapping[str, Any], connection_id: int) -> list[Key]:
+    """The keys of one event from one connection.
+
+    Ids unique only inside one account of their system (`IdentityKind.per_account`) are kept
+    as `<connection id>:<id>`, so contact 123 of two HubSpot portals stays two people (they
+    still meet through a shared email). A kind no connector declared is a bug in that
+    connector, not bad input.
+    """
+    kinds = identity_kinds()
+    unknown = set(identities) - kinds.keys()
     if unknown:
         raise ValueError(f"unknown identity kind {sorted(unknown)[0]!r}: declare it in the connector's spec")
-    return keys_of(identities)
+    return sorted(
+        (kind, f"{connection_id}:{value}" if kinds[kind].per_account else value)
+        for kind, value in keys_of(identities)
+    )
 
 
 class Resolver:

@@ -57,7 +57,7 @@ def _store(
     """
     keyed: dict[str, tuple[JourneyEvent, list[Key]]] = {}
     for event in events:
-        keyed.setdefault(event.external_id, (event, keys_for(event.identities)))
+        keyed.setdefault(event.external_id, (event, keys_for(event.identities, connection_id)))
     batch = list(keyed.values())
     if not batch:
         return {}

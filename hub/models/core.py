@@ -60,7 +60,8 @@ class Identity(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     profile_id: Mapped[int] = mapped_column(sa.ForeignKey("profiles.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(sa.String(50))
-    value: Mapped[str] = mapped_column(sa.String(320))
+    value: Mapped[str] = mapped_column(sa.String(400))
+    """Up to 320 characters of id; per-account kinds add `<connection id>:` in front."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     profile: Mapped[Profile] = relationship(back_populates="identities")

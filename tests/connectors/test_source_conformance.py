@@ -70,7 +70,9 @@ def test_pulls_every_member_over_several_pages(
         assert run is not None and (run.kind, run.subject) == ("cohort_sync", f"cohort:{cohort_id}")
         assert run.duration_ms is not None and run.finished_at is not None
         member = sorted(expected)[0]
-        owner = db.session.scalars(sa.select(Identity.profile_id).where(Identity.value == member)).one()
+        # the member's own id: ids unique only inside one account carry their connection
+        scoped = (member, f"{connection_id}:{member}")
+        owner = db.session.scalars(sa.select(Identity.profile_id).where(Identity.value.in_(scoped))).one()
         kinds = set(db.session.scalars(sa.select(Identity.kind).where(Identity.profile_id == owner)))
         assert "email" in kinds and len(kinds) >= 2
         assert db.session.scalar(sa.select(sa.func.count()).select_from(StagedMember)) == 0
@@ -197,6 +199,7 @@ def test_a_member_without_email_is_known_by_the_provider_id(
 
         assert outcome.status == "succeeded", outcome.error
         assert ("cohort_entered", anonymous) in cohort_events(cohort_id)
-        owner = db.session.scalars(sa.select(Identity.profile_id).where(Identity.value == anonymous)).one()
+        scoped = (anonymous, f"{connection_id}:{anonymous}")
+        owner = db.session.scalars(sa.select(Identity.profile_id).where(Identity.value.in_(scoped))).one()
         kinds = set(db.session.scalars(sa.select(Identity.kind).where(Identity.profile_id == owner)))
         assert kinds and "email" not in kinds

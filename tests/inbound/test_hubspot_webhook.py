@@ -74,8 +74,9 @@ def test_a_batch_becomes_contact_events_and_traits(app: Flask) -> None:
         assert profile is not None
         assert profile.traits == {"email": "Ada@Example.com", "lifecyclestage": "customer"}
         keys = {(i.kind, i.value) for i in profile.identities}
-        assert keys == {("hubspot_contact", "501"), ("email", "ada@example.com")}
-        owner = db.session.scalar(sa.select(Identity.profile_id).where(Identity.value == "502"))
+        contact = events["1001"].connection_id
+        assert keys == {("hubspot_contact", f"{contact}:501"), ("email", "ada@example.com")}  # ids per portal
+        owner = db.session.scalar(sa.select(Identity.profile_id).where(Identity.value == f"{contact}:502"))
         assert owner == events["1006"].profile_id != profile.id
 
 

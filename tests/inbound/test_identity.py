@@ -16,7 +16,7 @@ from connectors.sdk.identity import MAX_VALUE_LEN, keys_of
 from hub.db import db
 from hub.inbound.identity import current_profile_id
 from hub.inbound.store import Stored, commit_events
-from hub.models import Event, Identity, Profile, ProfileMerge
+from hub.models import Connection, Event, Identity, Profile, ProfileMerge
 from tests.inbound.support import add_connection
 
 SEQUENCE = itertools.count()
@@ -45,10 +45,23 @@ def event(
     )
 
 
-def send(app: Flask, *events: JourneyEvent) -> Stored:
-    connection_id, _ = add_connection(app, "tracking", f"c-{next(SEQUENCE)}")
+def send(app: Flask, *events: JourneyEvent, connection: str = "tracking") -> Stored:
+    """Through one connection per app and name, so per-account ids find their profile again."""
+    with app.app_context():
+        connection_id = db.session.scalar(sa.select(Connection.id).where(Connection.name == connection))
+    if connection_id is None:
+        connection_id, _ = add_connection(app, "tracking", connection)
     with app.app_context():
         return commit_events(db.session, connection_id, list(events))
+
+
+def stored_value(app: Flask, kind: str, value: str, connection: str = "tracking") -> str:
+    """How a key is kept: ids unique only inside one account carry their connection."""
+    if not identity_kinds()[kind].per_account:
+        return value.lower() if kind == "email" else value
+    with app.app_context():
+        connection_id = db.session.scalar(sa.select(Connection.id).where(Connection.name == connection))
+    return f"{connection_id}:{value}"
 
 
 def profile_keys(app: Flask) -> dict[int, set[tuple[str, str]]]:
@@ -92,7 +105,29 @@ def test_one_person_known_to_every_system_is_one_profile(app: Flask) -> None:
     send(app, event({"mixpanel_distinct_id": "mp-distinct-1", "email": "ada@example.com"}))
     send(app, event({"amplitude_id": "356896327775", "user_id": "u-1"}))
     (keys,) = profile_keys(app).values()
-    assert keys == {(k, v.lower() if k == "email" else v) for k, v in ALL_KINDS.items()}
+    assert keys == {(k, stored_value(app, k, v)) for k, v in ALL_KINDS.items()}
+
+
+@pytest.mark.parametrize("kind", sorted(k for k, v in identity_kinds().items() if v.per_account))
+def test_the_same_provider_id_in_two_accounts_is_two_people(app: Flask, kind: str) -> None:
+    """Contact 501 of one HubSpot portal is not contact 501 of another."""
+    first = send(app, event({kind: "501"}), connection="portal-a").profile_ids
+    second = send(app, event({kind: "501"}), connection="portal-b").profile_ids
+    again = send(app, event({kind: "501"}), connection="portal-a").profile_ids
+    assert first == again != second
+    keys = profile_keys(app)
+    assert keys[first[0]] == {(kind, stored_value(app, kind, "501", "portal-a"))}
+    assert keys[second[0]] == {(kind, stored_value(app, kind, "501", "portal-b"))}
+
+
+def test_two_accounts_still_meet_through_a_shared_email(app: Flask) -> None:
+    send(app, event({"hubspot_contact": "501", "email": "ada@example.com"}), connection="portal-a")
+    send(app, event({"hubspot_contact": "777", "email": "ada@example.com"}), connection="portal-b")
+    (keys,) = profile_keys(app).values()
+    assert {k for k in keys if k[0] == "hubspot_contact"} == {
+        ("hubspot_contact", stored_value(app, "hubspot_contact", "501", "portal-a")),
+        ("hubspot_contact", stored_value(app, "hubspot_contact", "777", "portal-b")),
+    }
 
 
 def test_an_event_naming_two_profiles_merges_them_into_the_older(app: Flask) -> None:

@@ -51,7 +51,7 @@ def test_a_new_user_becomes_an_event_with_identities_and_traits(app: Flask) -> N
     assert event.name == "intercom.contact.user.created"
     assert event.occurred_at.timestamp() == 1767225600
     assert {(i.kind, i.value) for i in profile.identities} == {
-        ("intercom_contact", "6500aa"), ("email", "grace@example.com"), ("user_id", "u-42"),
+        ("intercom_contact", f"{connection_id}:6500aa"), ("email", "grace@example.com"), ("user_id", "u-42"),
     }  # fmt: skip
     assert profile.traits == {
         "email": "grace@example.com", "name": "Grace", "role": "user", "country": "Ireland", "city": "Dublin",
