@@ -12,8 +12,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from connectors.sdk import Member
-from hub.db import insert_ignore
 from connectors.sdk.identity import keys_of
+from hub.db import insert_ignore
 from hub.models import StagedMember
 
 
