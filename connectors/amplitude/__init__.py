@@ -6,7 +6,6 @@ picks the API host.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from connectors.amplitude.client import (
@@ -22,7 +21,6 @@ from connectors.sdk import (
     Capability,
     CheckResult,
     ConfigField,
-    ConfigProblem,
     Connector,
     ConnectorSpec,
     FieldType,
@@ -40,7 +38,8 @@ class AmplitudeConnector(Connector):
                 name="region",
                 label="Data residency",
                 default="US",
-                help=f"where the project's data lives: {', '.join(REGIONS)}",
+                choices=tuple(REGIONS),
+                help="where the project's data lives",
             ),
             ConfigField(
                 name="base_url",
@@ -91,18 +90,6 @@ class AmplitudeConnector(Connector):
         identity_kinds=(AMPLITUDE_ID,),
     )
     source = AmplitudeSource()
-
-    def prepare_config(self, values: Mapping[str, Any]) -> dict[str, Any]:
-        """The region is one of a few names; anything else is a 400 naming the field, like a bad type."""
-        region = str(values.get("region") or "US").strip().upper()
-        wrong = {"region": f"must be one of {', '.join(REGIONS)}"} if region not in REGIONS else {}
-        try:
-            config = super().prepare_config(values)
-        except ConfigProblem as exc:
-            raise ConfigProblem({**exc.problems, **wrong}) from None
-        if wrong:
-            raise ConfigProblem(wrong)
-        return config | {"region": region}
 
     def test_connection(self, config: dict[str, Any]) -> CheckResult:
         return check(lambda: AmplitudeClient(config).probe())

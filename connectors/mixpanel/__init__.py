@@ -6,7 +6,6 @@ picks the API host.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from connectors.mixpanel.client import MAX_PAGE_SIZE, REGIONS, MixpanelClient
@@ -17,7 +16,6 @@ from connectors.sdk import (
     Capability,
     CheckResult,
     ConfigField,
-    ConfigProblem,
     Connector,
     ConnectorSpec,
     FieldType,
@@ -35,7 +33,8 @@ class MixpanelConnector(Connector):
                 name="region",
                 label="Data residency",
                 default="US",
-                help=f"where the project's data lives: {', '.join(REGIONS)}",
+                choices=tuple(REGIONS),
+                help="where the project's data lives",
             ),
             ConfigField(
                 name="base_url",
@@ -69,18 +68,6 @@ class MixpanelConnector(Connector):
         identity_kinds=(MIXPANEL_DISTINCT_ID,),
     )
     source = MixpanelSource()
-
-    def prepare_config(self, values: Mapping[str, Any]) -> dict[str, Any]:
-        """The region is one of a few names; anything else is a 400 naming the field, like a bad type."""
-        region = str(values.get("region") or "US").strip().upper()
-        wrong = {"region": f"must be one of {', '.join(REGIONS)}"} if region not in REGIONS else {}
-        try:
-            config = super().prepare_config(values)
-        except ConfigProblem as exc:
-            raise ConfigProblem({**exc.problems, **wrong}) from None
-        if wrong:
-            raise ConfigProblem(wrong)
-        return config | {"region": region}
 
     def test_connection(self, config: dict[str, Any]) -> CheckResult:
         return check(lambda: MixpanelClient(config).probe())

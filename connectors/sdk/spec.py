@@ -53,6 +53,8 @@ class ConfigField(BaseModel):
     default: str | int | bool | None = None
     minimum: int | None = None
     maximum: int | None = None
+    choices: tuple[str, ...] = ()
+    """For text: the only values allowed, matched without regard to case and kept as declared."""
     help: str = ""
 
     def coerce(self, value: Any) -> Any:
@@ -67,6 +69,8 @@ class ConfigField(BaseModel):
         if isinstance(value, bool) or not isinstance(value, str | int | float):
             raise ValueError("must be text")
         text = str(value).strip()
+        if self.choices:
+            return self._choice(text)
         if self.type is FieldType.URL:
             parts = urlsplit(text)
             if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -88,6 +92,12 @@ class ConfigField(BaseModel):
             raise ValueError(f"must be at most {self.maximum}")
         return number
 
+    def _choice(self, text: str) -> str:
+        for choice in self.choices:
+            if choice.lower() == text.lower():
+                return choice
+        raise ValueError(f"must be one of {', '.join(self.choices)}")
+
     @staticmethod
     def _boolean(value: Any) -> bool:
         if isinstance(value, bool):
@@ -99,7 +109,7 @@ class ConfigField(BaseModel):
 
     def describe(self) -> str:
         """One line for `connection add CONNECTOR --help`."""
-        marks = [self.type.value]
+        marks = [" | ".join(self.choices) if self.choices else self.type.value]
         if self.required:
             marks.append("required")
         if self.secret:

@@ -95,6 +95,8 @@ def _field_schema(field: ConfigField) -> dict[str, Any]:
         schema["type"] = "boolean"
     elif field.type is FieldType.URL:
         schema |= {"type": "string", "pattern": URL_PATTERN}
+    elif field.choices:
+        schema |= {"type": "string", "enum": list(field.choices)}
     else:
         schema |= {"type": "string", "pattern": NO_NUL}
         if field.required and field.default in (None, ""):

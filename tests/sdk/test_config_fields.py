@@ -82,3 +82,11 @@ def test_help_lines_describe_type_requirement_and_default() -> None:
     described = {f.name: f.describe() for f in get_connector("hubspot").spec.fields}
     assert described["access_token"].startswith("access_token (text, required, secret)")
     assert "integer" in described["page_size"] and "default 250" in described["page_size"]
+
+
+def test_a_choice_is_matched_without_case_and_kept_as_declared() -> None:
+    region = ConfigField(name="region", label="Region", default="US", choices=("US", "EU", "IN"))
+    assert region.coerce(" eu ") == "EU"
+    with pytest.raises(ValueError, match="must be one of US, EU, IN"):
+        region.coerce("APAC")
+    assert region.describe().startswith("region (US | EU | IN, default US)")
