@@ -1,28 +1,38 @@
-"""Evaluation of new events against recipes.
+"""The job the hub enqueues after it commits events (by dotted path, so it never imports us).
 
-The recipe engine arrives in its own issue; until then each evaluation leaves a Run so a
-person can see that every stored event was handed on.
+Each run leaves a Run with its figures, so a person can see that every stored event was
+handed on and what came of it.
 """
 
 from __future__ import annotations
 
+import time
+
 from hub.db import db, utcnow
 from hub.models import Run
 from hub.runtime.jobs import job
+from recipes.engine.engine import evaluate
 
 
 @job
 def evaluate_events(event_ids: list[int]) -> None:
-    now = utcnow()
+    started, clock = utcnow(), time.perf_counter()
+    tally = evaluate(db.session, event_ids)
     db.session.add(
         Run(
             kind="evaluate",
             subject=f"events:{event_ids[0]}-{event_ids[-1]}" if event_ids else "events:none",
             status="succeeded",
-            started_at=now,
-            finished_at=now,
-            duration_ms=0,
-            stats={"events": len(event_ids), "event_ids": event_ids[:1000], "recipes_matched": 0},
+            started_at=started,
+            finished_at=utcnow(),
+            duration_ms=round((time.perf_counter() - clock) * 1000),
+            stats={
+                "events": tally.events,
+                "event_ids": event_ids[:1000],
+                "decisions": tally.decisions,
+                "invites": tally.invites,
+                "outcomes": tally.outcomes,
+            },
         )
     )
     db.session.commit()

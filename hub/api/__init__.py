@@ -23,7 +23,10 @@ def init_app(app: Flask) -> None:
     api = Blueprint("api", __name__, url_prefix="/api/v1")
     api.before_request(require_token)
     api.before_request(check_request)
-    for resource in RESOURCES:
+    # Imported here: the recipes' API modules use hub.api's helpers, which load this package first.
+    from recipes.registry import BLUEPRINTS as AUTOMATION
+
+    for resource in (*RESOURCES, *AUTOMATION):
         api.register_blueprint(resource)
     app.register_blueprint(api)
     spec.register(app)

@@ -1,20 +1,38 @@
 """All tables, importable from one place so Alembic's comparison sees the whole schema."""
 
+from hub.models.automation import (
+    Campaign,
+    CapClaim,
+    Decision,
+    EvaluatedEvent,
+    Invite,
+    Recipe,
+    RecipeVersion,
+    Workspace,
+)
 from hub.models.cohort import Cohort, CohortMember, StagedMember
 from hub.models.core import ApiToken, Connection, Event, Identity, Outbox, Profile, Run, RunStep
 from hub.models.identity import ProfileMerge
 
 __all__ = [
     "ApiToken",
+    "Campaign",
+    "CapClaim",
     "Cohort",
     "CohortMember",
     "Connection",
+    "Decision",
+    "EvaluatedEvent",
     "Event",
     "Identity",
+    "Invite",
     "Outbox",
     "Profile",
     "ProfileMerge",
+    "Recipe",
+    "RecipeVersion",
     "Run",
     "RunStep",
     "StagedMember",
+    "Workspace",
 ]

@@ -16,6 +16,7 @@ from rq.cron import CronScheduler
 
 from hub.cohorts.service import enqueue_due_cohorts
 from hub.runtime.jobs import QUEUE_NAME, InProcessBackend
+from recipes.registry import PERIODIC as AUTOMATION
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +27,10 @@ class Periodic:
     every_s: int
 
 
-PERIODIC: tuple[Periodic, ...] = (Periodic(enqueue_due_cohorts, 60),)
+PERIODIC: tuple[Periodic, ...] = (
+    Periodic(enqueue_due_cohorts, 60),
+    *(Periodic(fn, every_s) for fn, every_s in AUTOMATION),
+)
 
 
 def register(scheduler: CronScheduler, queue_name: str = QUEUE_NAME) -> None:

@@ -1,0 +1,126 @@
+"""The shapes of recipes and suppression rules as pydantic models: data, never code.
+
+Triggers are told apart by their `type` with a callable discriminator whose tags (`<after>`)
+error paths leave out, as they do for conditions (recipes.engine.rules).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import Discriminator, Field, StrictBool, Tag
+
+from recipes.engine.rules import NUMBER, Condition, Strict
+
+RowId = Annotated[int, Field(ge=1, le=2**31 - 1), NUMBER]
+Name = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^\x00]*$")]
+
+
+class EventTrigger(Strict):
+    type: Literal["event"]
+    event: Name
+
+
+class CohortTrigger(Strict):
+    type: Literal["cohort_entered", "cohort_exited"]
+    cohort_id: RowId
+
+
+class AfterTrigger(Strict):
+    type: Literal["after"]
+    event: Name
+    days: Annotated[int, Field(ge=1, le=3650), NUMBER]
+    backfill: StrictBool = Field(
+        default=False, description="also fire for windows that closed before the recipe existed"
+    )
+
+
+class AbsenceTrigger(Strict):
+    type: Literal["absence"]
+    event: Name
+    missing: Name
+    within_days: Annotated[int, Field(ge=1, le=3650), NUMBER]
+    backfill: StrictBool = Field(
+        default=False, description="also fire for windows that closed before the recipe existed"
+    )
+
+
+TRIGGER_TYPES = ("event", "cohort_entered", "cohort_exited", "after", "absence")
+
+
+def _trigger_type(value: Any) -> str | None:
+    kind = value.get("type") if isinstance(value, dict) else getattr(value, "type", None)
+    if kind in ("cohort_entered", "cohort_exited"):
+        return "<cohort>"
+    return f"<{kind}>" if kind in TRIGGER_TYPES else None
+
+
+Trigger = Annotated[
+    Annotated[EventTrigger, Tag("<event>")]
+    | Annotated[CohortTrigger, Tag("<cohort>")]
+    | Annotated[AfterTrigger, Tag("<after>")]
+    | Annotated[AbsenceTrigger, Tag("<absence>")],
+    Discriminator(
+        _trigger_type,
+        custom_error_type="unknown_trigger",
+        custom_error_message=f"type must be one of {', '.join(TRIGGER_TYPES)}",
+    ),
+]
+
+
+class QuietHours(Strict):
+    start: str = Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$", description="HH:MM, local time")
+    end: str = Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$", description="HH:MM, local time")
+
+
+class EveryDays(Strict):
+    days: Annotated[int, Field(ge=1, le=3650), NUMBER]
+
+
+class Caps(Strict):
+    per_person_days: Annotated[int, Field(ge=0, le=3650), NUMBER] | None = Field(
+        default=None, description="across campaigns; omitted: the workspace's default"
+    )
+    per_campaign_person: Literal["once"] | EveryDays = "once"
+    daily_budget: Annotated[int, Field(ge=1, le=1_000_000), NUMBER] | None = None
+    when_capped: Literal["drop", "defer"] = "drop"
+
+
+class Action(Strict):
+    on: Literal["finding", "finding_changed", "result"]
+    connection_id: RowId
+    operation: Literal["create_issue", "comment", "post_message", "update_fields", "track"]
+    fields: dict[Annotated[str, Field(max_length=200)], Annotated[str, Field(max_length=10_000)]] = Field(
+        default_factory=dict,
+        description="destination field: sandboxed template over finding, result, profile",
+    )
+
+
+class RecipeIn(Strict):
+    name: Name
+    enabled: StrictBool = True
+    trigger: Trigger
+    conditions: Condition | None = None
+    screener: Condition | None = None
+    sample_percent: Annotated[float, Field(ge=0, le=100), NUMBER] = 100
+    delay_minutes: Annotated[int, Field(ge=0, le=525_600), NUMBER] = 0
+    quiet_hours: QuietHours | None = None
+    caps: Caps = Field(default_factory=Caps)
+    campaign_id: RowId
+    actions: list[Action] = Field(default_factory=list, max_length=20)
+
+
+class SuppressionRule(Strict):
+    name: Name
+    conditions: Condition
+
+
+class SuppressionIn(Strict):
+    rules: list[SuppressionRule] = Field(default_factory=list, max_length=100)
+
+
+def trigger_key(trigger: EventTrigger | CohortTrigger | AfterTrigger | AbsenceTrigger) -> str:
+    """How the engine finds a recipe: by the name of the event that sets it off."""
+    if isinstance(trigger, CohortTrigger):
+        return f"event:{trigger.type}"
+    return f"{'event' if trigger.type == 'event' else trigger.type}:{trigger.event}"

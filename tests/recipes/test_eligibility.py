@@ -1,0 +1,42 @@
+"""GET /profiles/<id>/eligibility: whether one person would be invited now, and why not."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask.testing import FlaskClient
+
+from tests.recipes.conftest import add_campaign, add_recipe
+from tests.recipes.support import decisions, journey_event, source, store
+
+
+def test_eligibility_explains_the_first_step_that_holds_a_person_back(app: Flask, api: FlaskClient) -> None:
+    campaign_id = add_campaign(api)
+    recipe = add_recipe(api, campaign_id)
+    connection_id = source(app)
+    store(app, connection_id, journey_event("trial_expired", "u1", {"cart_value": 10}))
+    profile_id = decisions(app)[0].profile_id
+    url = f"/api/v1/profiles/{profile_id}/eligibility?recipe_id={recipe['id']}"
+    answer = api.get(url).json
+    assert (answer["eligible_now"], answer["reason"]) == (
+        False,
+        "conditions: properties.cart_value is 10, wanted gt 50",
+    )
+    assert [d["outcome"] for d in answer["decisions"]] == ["skipped"]
+
+    store(app, connection_id, journey_event("trial_expired", "u1", {"cart_value": 99}))
+    capped = api.get(url).json
+    assert (
+        capped["eligible_now"] is False and capped["reason"] == "caps: invited to a study in the last 90 days"
+    )
+    assert [d["outcome"] for d in capped["decisions"]] == ["invited", "skipped"]
+
+
+def test_eligibility_of_someone_the_trigger_never_saw_and_of_nobody(app: Flask, api: FlaskClient) -> None:
+    recipe = add_recipe(api, add_campaign(api), conditions=None)
+    store(app, source(app), journey_event("signed_up", "u2"))
+    answer = api.get(f"/api/v1/profiles/1/eligibility?recipe_id={recipe['id']}").json
+    assert (
+        answer["eligible_now"] is False and answer["reason"] == "this person has no trial_expired event yet"
+    )
+    assert api.get(f"/api/v1/profiles/999/eligibility?recipe_id={recipe['id']}").status_code == 404
+    assert api.get("/api/v1/profiles/1/eligibility").status_code == 400
