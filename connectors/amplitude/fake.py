@@ -20,7 +20,6 @@ with an error: a dropped connection followed by a busy provider.
 from __future__ import annotations
 
 import hashlib
-import hmac
 import uuid
 from array import array
 from collections import OrderedDict
@@ -33,7 +32,7 @@ from werkzeug.wrappers import Request, Response
 
 from connectors.amplitude.fake_files import Bucket, FileBody, gzip_csv
 from connectors.sdk.fakes.population import Person
-from connectors.sdk.fakes.server import ApiError, FakeServer, json_response
+from connectors.sdk.fakes.server import ApiError, FakeServer, basic_matches, json_response, numeric_index
 
 ID_BASE = 300_000_000_000
 USER_PROPERTIES = ("email", "first_name", "last_name", "plan", "country", "time_zone")
@@ -112,13 +111,7 @@ class AmplitudeFake(FakeServer):
 
     # -- identity and dialect ---------------------------------------------------------------
     def authorized(self, request: Request) -> bool:
-        auth = request.authorization
-        return (
-            auth is not None
-            and auth.type == "basic"
-            and hmac.compare_digest(str(auth.username or ""), self.api_key)
-            and hmac.compare_digest(str(auth.password or ""), self.token)
-        )
+        return basic_matches(request, self.api_key, self.token)
 
     def provider_credentials(self) -> dict[str, str]:
         return {"api_key": self.api_key, "secret_key": self.token}
@@ -127,9 +120,7 @@ class AmplitudeFake(FakeServer):
         return str(ID_BASE + index)
 
     def member_index(self, member_id: str) -> int:
-        if not member_id.isdigit() or not self.population.exists(int(member_id) - ID_BASE):
-            raise KeyError(member_id)
-        return int(member_id) - ID_BASE
+        return numeric_index(member_id, ID_BASE, self.population.exists)
 
     def source_ref(self, cohort: int) -> str:
         return hashlib.sha1(f"amplitude-fake:{self.seed}:{cohort}".encode()).hexdigest()[:7]  # noqa: S324 - an id, not a digest

@@ -22,7 +22,7 @@ from werkzeug.wrappers import Request, Response
 
 from connectors.hubspot.search import comparable, matches_filter, sort_key
 from connectors.sdk.fakes.population import COUNTRY_BY_CODE, Person, utcnow
-from connectors.sdk.fakes.server import ApiError, FakeServer, as_int, json_response, read_json
+from connectors.sdk.fakes.server import ApiError, FakeServer, as_int, json_response, numeric_index, read_json
 
 ID_BASE = 100_001
 FIRST_LIST_ID = 11
@@ -104,9 +104,7 @@ class HubSpotFake(FakeServer):
         return str(ID_BASE + index)
 
     def member_index(self, member_id: str) -> int:
-        if not member_id.isdigit() or not self.population.exists(int(member_id) - ID_BASE):
-            raise KeyError(member_id)
-        return int(member_id) - ID_BASE
+        return numeric_index(member_id, ID_BASE, self.population.exists)
 
     def source_ref(self, cohort: int) -> str:
         return str(FIRST_LIST_ID + cohort)

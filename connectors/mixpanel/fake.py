@@ -13,7 +13,6 @@ Error bodies are ``{"error": ..., "status": "error"}``; the exact wording is unc
 
 from __future__ import annotations
 
-import hmac
 import json
 import uuid
 from array import array
@@ -26,7 +25,7 @@ from werkzeug.datastructures import CombinedMultiDict, MultiDict
 from werkzeug.routing import Rule
 from werkzeug.wrappers import Request, Response
 
-from connectors.sdk.fakes.server import ApiError, FakeServer, as_int, json_response
+from connectors.sdk.fakes.server import ApiError, FakeServer, as_int, basic_matches, json_response
 
 COHORT_ID_BASE = 3_184_001
 DEFAULT_PAGE_SIZE = MAX_PAGE_SIZE = 1000
@@ -79,13 +78,7 @@ class MixpanelFake(FakeServer):
 
     # -- identity and dialect ---------------------------------------------------------------
     def authorized(self, request: Request) -> bool:
-        auth = request.authorization
-        return (
-            auth is not None
-            and auth.type == "basic"
-            and hmac.compare_digest(str(auth.username or ""), self.username)
-            and hmac.compare_digest(str(auth.password or ""), self.token)
-        )
+        return basic_matches(request, self.username, self.token)
 
     def provider_credentials(self) -> dict[str, str]:
         return {

@@ -12,6 +12,7 @@ module adds its routes and its own error dialect.
 from __future__ import annotations
 
 import abc
+import hmac
 import json
 import math
 import re
@@ -91,6 +92,24 @@ def read_json(request: Request) -> Any:
         return json.loads(request.get_data() or b"null")
     except ValueError as exc:
         raise ApiError(400, f"Invalid JSON body: {exc}", "invalid_json") from exc
+
+
+def basic_matches(request: Request, username: str, password: str) -> bool:
+    """HTTP Basic with these credentials, compared in constant time (Mixpanel, Amplitude)."""
+    auth = request.authorization
+    return (
+        auth is not None
+        and auth.type == "basic"
+        and hmac.compare_digest(str(auth.username or ""), username)
+        and hmac.compare_digest(str(auth.password or ""), password)
+    )
+
+
+def numeric_index(member_id: str, base: int, exists: Callable[[int], bool]) -> int:
+    """Inverse of `str(base + index)`, the id scheme of providers with numeric record ids."""
+    if not member_id.isdigit() or not exists(int(member_id) - base):
+        raise KeyError(member_id)
+    return int(member_id) - base
 
 
 def as_int(value: Any, name: str) -> int:
