@@ -5,6 +5,7 @@ A connector declares itself (`spec`), parses what its system sends (`events`, `p
 carry (`identity`), and calls out through the hub's one outbound path (re-exported here).
 """
 
+from connectors.sdk.channels import Channel, Message, Receipt, Recipient
 from connectors.sdk.events import (
     InboundRequest,
     JourneyEvent,
@@ -38,6 +39,7 @@ from hub.outbound import (
     HttpClient,
     HttpError,
     Outbound,
+    RateLimited,
     ResponseAction,
     TransientError,
     WaitHint,
@@ -53,6 +55,7 @@ __all__ = [
     "RATE_LIMITED",
     "USER_ID",
     "Capability",
+    "Channel",
     "CheckResult",
     "CohortInfo",
     "CohortSource",
@@ -71,10 +74,14 @@ __all__ = [
     "InboundRequest",
     "JourneyEvent",
     "Member",
+    "Message",
     "Outbound",
     "PaginationLoop",
     "Parsed",
     "PayloadError",
+    "RateLimited",
+    "Receipt",
+    "Recipient",
     "Rejected",
     "ResponseAction",
     "SignatureError",

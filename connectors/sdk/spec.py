@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from connectors.sdk.channels import Channel
 from connectors.sdk.events import TrackingReceiver, WebhookReceiver
 from connectors.sdk.identity import IdentityKind
 from connectors.sdk.sources import CohortSource
@@ -179,6 +180,8 @@ class Connector:
     webhook: ClassVar[WebhookReceiver | None] = None
     source: ClassVar[CohortSource | None] = None
     tracking: ClassVar[TrackingReceiver | None] = None
+    channel: ClassVar[Channel | None] = None
+    """Set by connectors that deliver invites (email, Intercom, webhook); declares Capability.DESTINATION."""
 
     def prepare_config(self, values: Mapping[str, Any]) -> dict[str, Any]:
         """Validated, typed settings with defaults applied; unknown, malformed and missing fields are reported."""
