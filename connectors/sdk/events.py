@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from connectors.sdk.results import InterviewResult
+
 
 @dataclass(frozen=True)
 class JourneyEvent:
@@ -77,6 +79,8 @@ class Parsed:
     """Well-formed items that are not about a person (a HubSpot deal change): answered 200."""
     warnings: list[Rejected] = field(default_factory=list)
     """Accepted items with something worth telling the sender, such as an unknown field."""
+    results: list[InterviewResult] = field(default_factory=list)
+    """Finished interviews (the `interviews` connector): stored by the insights domain, not as events."""
 
 
 class WebhookReceiver(Protocol):
