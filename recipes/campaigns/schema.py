@@ -33,6 +33,9 @@ class CampaignIn(Strict):
         default_factory=list, max_length=50, description="traits embedded in the signed link"
     )
     questions: list[Question] = Field(default_factory=list, max_length=100)
+    link_expiry_days: Annotated[
+        int, Field(ge=1, le=365, description="days an invite's signed link stays valid"), NUMBER
+    ] = 30
 
 
 CHANNEL_CONNECTORS = {"email": "email", "intercom": "intercom", "webhook": "generic"}
