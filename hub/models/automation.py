@@ -119,13 +119,20 @@ class Invite(Base):
 
 
 class CapClaim(Base):
-    """A frequency cap's state under one key (`person:7`, `budget:3:2026-11-23`), claimed atomically."""
+    """A frequency cap's state under one key (`person:7`, `budget:3:2026-11-23`), claimed atomically.
+
+    `previous_at`/`previous_used` keep the state a claim replaced (null: the claim inserted the
+    row), so a batch can give back a claim whose invite a later cap refused, in the same
+    transaction, while it still holds the row.
+    """
 
     __tablename__ = "cap_claims"
 
     key: Mapped[str] = mapped_column(sa.String(120), primary_key=True)
     claimed_at: Mapped[datetime] = mapped_column()
     used: Mapped[int] = mapped_column(default=1)
+    previous_at: Mapped[datetime | None] = mapped_column()
+    previous_used: Mapped[int | None] = mapped_column()
 
 
 class EvaluatedEvent(Base):
@@ -137,3 +144,16 @@ class EvaluatedEvent(Base):
         BIGINT, sa.ForeignKey("events.id", ondelete="CASCADE"), primary_key=True
     )
     evaluated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SweepMark(Base):
+    """How far the sweep has looked: every event with an id up to `event_id` is in the ledger.
+
+    The sweep starts above it, so a tick reads the recent events, not the whole table.
+    """
+
+    __tablename__ = "sweep_marks"
+
+    name: Mapped[str] = mapped_column(sa.String(50), primary_key=True)
+    event_id: Mapped[int] = mapped_column(BIGINT)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -25,6 +25,7 @@ from recipes.engine.conversions import withdraw_converted
 from recipes.engine.decide import Pair, invite_or_cap, skipped_row
 from recipes.engine.rows import EventRow, RecipeRow
 from recipes.engine.saving import DEFAULT_PER_PERSON_DAYS, WORKSPACE_ID
+from recipes.engine.schema import event_keys
 from recipes.engine.steps import Subject, judge
 
 
@@ -60,8 +61,13 @@ def evaluate(session: Session, event_ids: Sequence[int], now: datetime | None = 
     tally.events = len(events)
     if not events:
         return tally
-    recipes = _recipes_by_key(session, {f"event:{e.name}" for e in events})
-    pairs = [(event, recipe) for event in events for recipe in recipes.get(f"event:{event.name}", ())]
+    recipes = _recipes_by_key(session, {key for e in events for key in event_keys(e.name, e.properties)})
+    pairs = [
+        (event, recipe)
+        for event in events
+        for key in event_keys(event.name, event.properties)
+        for recipe in recipes.get(key, ())
+    ]
     decided = decide(session, pairs, now, tally)
     withdraw_converted(session, events)
     if decided:

@@ -6,6 +6,7 @@ error paths leave out, as they do for conditions (recipes.engine.rules).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
 from pydantic import Discriminator, Field, StrictBool, Tag
@@ -119,8 +120,18 @@ class SuppressionIn(Strict):
     rules: list[SuppressionRule] = Field(default_factory=list, max_length=100)
 
 
+COHORT_EVENTS = ("cohort_entered", "cohort_exited")
+
+
 def trigger_key(trigger: EventTrigger | CohortTrigger | AfterTrigger | AbsenceTrigger) -> str:
-    """How the engine finds a recipe: by the name of the event that sets it off."""
+    """How the engine finds a recipe: by the event that sets it off (`event:signed_up`), and a
+    cohort recipe by its cohort (`cohort_entered:3`), so other cohorts' events never reach it."""
     if isinstance(trigger, CohortTrigger):
-        return f"event:{trigger.type}"
+        return f"{trigger.type}:{trigger.cohort_id}"
     return f"{'event' if trigger.type == 'event' else trigger.type}:{trigger.event}"
+
+
+def event_keys(name: str, properties: Mapping[str, Any]) -> tuple[str, ...]:
+    """The trigger keys one stored event sets off (see `trigger_key`)."""
+    cohort = properties.get("cohort_id") if name in COHORT_EVENTS else None
+    return (f"event:{name}",) if cohort is None else (f"event:{name}", f"{name}:{cohort}")
