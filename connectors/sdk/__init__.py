@@ -1,12 +1,14 @@
 """The connector SDK: everything a connector folder imports, and nothing of the hub's internals.
 
 A connector declares itself (`spec`), parses what its system sends (`events`, `parsing`,
-`signing`), lists and pages what it pulls (`sources`, `paginate`), names the ids its people
-carry (`identity`), and calls out through the hub's one outbound path (re-exported here).
+`signing`), lists and pages what it pulls (`sources`, `paginate`) and what it is pushed
+(`pushes`), names the ids its people carry (`identity`), and calls out through the hub's one
+outbound path (re-exported here).
 """
 
 from connectors.sdk.channels import Channel, Message, Receipt, Recipient
 from connectors.sdk.events import (
+    AnswerDialect,
     InboundRequest,
     JourneyEvent,
     Parsed,
@@ -18,6 +20,7 @@ from connectors.sdk.events import (
 )
 from connectors.sdk.identity import ANONYMOUS_ID, EMAIL, USER_ID, IdentityKind
 from connectors.sdk.paginate import PaginationLoop, paginate
+from connectors.sdk.pushes import CohortPush, PushKind
 from connectors.sdk.sources import CohortInfo, CohortSource, Member
 from connectors.sdk.spec import (
     Capability,
@@ -54,10 +57,12 @@ __all__ = [
     "EMAIL",
     "RATE_LIMITED",
     "USER_ID",
+    "AnswerDialect",
     "Capability",
     "Channel",
     "CheckResult",
     "CohortInfo",
+    "CohortPush",
     "CohortSource",
     "ConfigError",
     "ConfigField",
@@ -78,6 +83,7 @@ __all__ = [
     "Outbound",
     "PaginationLoop",
     "Parsed",
+    "PushKind",
     "PayloadError",
     "RateLimited",
     "Receipt",

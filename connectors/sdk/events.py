@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
+from connectors.sdk.pushes import CohortPush
 from connectors.sdk.results import InterviewResult
 
 
@@ -79,6 +80,8 @@ class Parsed:
     """Well-formed items that are not about a person (a HubSpot deal change): answered 200."""
     warnings: list[Rejected] = field(default_factory=list)
     """Accepted items with something worth telling the sender, such as an unknown field."""
+    cohort_push: CohortPush | None = None
+    """A delivery about a cohort's membership (connectors.sdk.pushes) instead of events."""
     results: list[InterviewResult] = field(default_factory=list)
     """Finished interviews (the `interviews` connector): stored by the insights domain, not as events."""
 
@@ -89,6 +92,17 @@ class WebhookReceiver(Protocol):
 
     def parse(self, config: dict[str, Any], request: InboundRequest) -> Parsed:
         """Raises PayloadError when the whole body is unusable."""
+
+
+@runtime_checkable
+class AnswerDialect(Protocol):
+    """A receiver whose sender expects answers in its own shape (Mixpanel reads `status`)."""
+
+    def answer(self, body: bytes | None, status: int, answer: dict[str, Any]) -> dict[str, Any]:
+        """The hub's `answer` (its figures, or `{"error": {...}}` from 400 on) as the sender reads it.
+
+        `body` is the delivery as it arrived, unverified, or None when it was never read.
+        """
 
 
 class TrackingReceiver(Protocol):
