@@ -1,4 +1,8 @@
-"""Generic: any system that can send Standard Webhooks-signed JSON events."""
+"""Generic: any system that sends or receives Standard Webhooks-signed JSON.
+
+Inbound, it accepts signed events at /hooks/generic/<id>; with a `url`, it also delivers
+invites there, signed with the same secret (the `webhook` channel of a campaign).
+"""
 
 from __future__ import annotations
 
@@ -6,8 +10,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from connectors.generic import signature
+from connectors.generic.sender import DEFAULT_TIMEOUT_S, WebhookChannel
 from connectors.generic.webhook import GenericWebhook
-from connectors.sdk import Capability, ConfigField, ConfigProblem, Connector, ConnectorSpec
+from connectors.sdk import Capability, ConfigField, ConfigProblem, Connector, ConnectorSpec, FieldType
 
 
 class GenericConnector(Connector):
@@ -21,10 +26,25 @@ class GenericConnector(Connector):
                 secret=True,
                 help="Standard Webhooks secret; generated and shown once when left empty",
             ),
+            ConfigField(
+                name="url",
+                label="Delivery address",
+                type=FieldType.URL,
+                help="invites are POSTed here, signed with the secret; leave empty for an inbound-only connection",
+            ),
+            ConfigField(
+                name="timeout_s",
+                label="Seconds to wait for the receiver's answer",
+                type=FieldType.INTEGER,
+                default=DEFAULT_TIMEOUT_S,
+                minimum=1,
+                maximum=60,
+            ),
         ),
-        capabilities=frozenset({Capability.WEBHOOK}),
+        capabilities=frozenset({Capability.WEBHOOK, Capability.DESTINATION}),
     )
     webhook = GenericWebhook()
+    channel = WebhookChannel()
 
     def prepare_config(self, values: Mapping[str, Any]) -> dict[str, Any]:
         config = super().prepare_config(values)

@@ -1,0 +1,107 @@
+"""Invites out as Standard Webhooks: the message payload POSTed as JSON, signed with the connection's secret.
+
+`webhook-id` is the invite's idempotency key, the same on every attempt, so a receiver that
+deduplicates on it (as Standard Webhooks asks receivers to) sees one event however often
+the outbox retries. That is also why `lookup` has nothing to ask: the receiver is the only
+one who knows what arrived, and it already drops the repeats.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import replace
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+import requests
+
+from connectors.generic import signature
+from connectors.sdk import (
+    ConfigError,
+    ErrorResolution,
+    ErrorTable,
+    FailureType,
+    HttpClient,
+    Message,
+    Receipt,
+    ResponseAction,
+    outbound,
+)
+
+CONNECT_TIMEOUT_S = 5.0
+DEFAULT_TIMEOUT_S = 10
+"""How long a receiver may take to answer; a slower one is retried later, not waited on."""
+
+_NO_URL = ErrorResolution(ResponseAction.FAIL, FailureType.CONFIG_ERROR, "no delivery url")
+_BAD_SECRET = ErrorResolution(ResponseAction.FAIL, FailureType.CONFIG_ERROR, "no signing secret")
+_REDIRECTED = ErrorResolution(
+    ResponseAction.FAIL,
+    FailureType.CONFIG_ERROR,
+    "the receiver redirected; set the connection's url to the final address",
+)
+_REFUSED = ErrorResolution(ResponseAction.FAIL, FailureType.CONFIG_ERROR, "the receiver refused the webhook")
+_RECEIVER_FAILED = ErrorResolution(ResponseAction.RETRY, FailureType.TRANSIENT_ERROR, "the receiver failed")
+
+
+def _classify(response: requests.Response) -> ErrorResolution | None:
+    """Any 5xx is worth another try and any other 4xx is not; 408 and 429 keep the shared meaning.
+
+    Redirects are not followed: a POST that turns into a GET on the next hop would be
+    reported as delivered while the receiver got nothing.
+    """
+    status = response.status_code
+    if 300 <= status < 400:
+        return _REDIRECTED
+    if status >= 500:
+        return _RECEIVER_FAILED
+    if 400 <= status < 500 and status not in (408, 429):
+        return _REFUSED
+    return None
+
+
+def _url_secrets(url: str) -> list[str]:
+    """Webhook URLs often carry their own credentials (a password, a `?token=`); none may reach an error."""
+    parts = urlsplit(url)
+    found = [parts.password or ""] + [value for _, value in parse_qsl(parts.query)]
+    return [value for value in found if len(value) >= 4]
+
+
+def signed_headers(secret: str, msg_id: str, body: bytes, now: float | None = None) -> dict[str, str]:
+    stamp = int(time.time() if now is None else now)
+    return {
+        "Content-Type": "application/json",
+        "webhook-id": msg_id,
+        "webhook-timestamp": str(stamp),
+        "webhook-signature": signature.sign(secret, msg_id, stamp, body),
+    }
+
+
+class WebhookChannel:
+    def send(self, config: dict[str, Any], message: Message) -> Receipt:
+        url = str(config.get("url") or "")
+        if not url:
+            raise ConfigError(
+                "this generic connection has no url to deliver to; set its url setting", resolution=_NO_URL
+            )
+        secret = str(config.get("secret") or "")
+        body = json.dumps(dict(message.payload), separators=(",", ":"), default=str).encode()
+        try:
+            headers = signed_headers(secret, message.idempotency_key, body)
+        except ValueError as exc:
+            raise ConfigError(f"the connection's secret {exc}", resolution=_BAD_SECRET) from None
+        policy = replace(outbound().policy, max_attempts=1)  # the outbox owns retries
+        client = HttpClient(
+            url,
+            policy,
+            secrets=[secret, *_url_secrets(url)],
+            timeout=(CONNECT_TIMEOUT_S, float(config.get("timeout_s") or DEFAULT_TIMEOUT_S)),
+            errors=ErrorTable(classify=_classify),
+        )
+        with client:
+            response = client.request("POST", url, data=body, headers=headers, allow_redirects=False)
+            status = response.status_code
+        return Receipt(detail={"status": status, "webhook_id": message.idempotency_key})
+
+    def lookup(self, config: dict[str, Any], message: Message) -> Receipt | None:
+        return None
