@@ -11,7 +11,8 @@ from hub.models.automation import (
     Workspace,
 )
 from hub.models.cohort import Cohort, CohortMember, StagedMember
-from hub.models.core import ApiToken, Connection, Event, Identity, Outbox, Profile, Run, RunStep
+from hub.models.core import ApiToken, Connection, Event, Identity, Profile, Run, RunStep
+from hub.models.delivery import Outbox
 from hub.models.identity import ProfileMerge
 
 __all__ = [

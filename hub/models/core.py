@@ -1,4 +1,4 @@
-"""Core tables: connections, profiles and identities, events, outbox, runs, API tokens."""
+"""Core tables: connections, profiles and identities, events, runs, API tokens."""
 
 from __future__ import annotations
 
@@ -86,26 +86,6 @@ class Event(Base):
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class Outbox(Base):
-    """A side effect decided in a transaction and sent later by a worker, exactly once."""
-
-    __tablename__ = "outbox"
-    __table_args__ = (sa.Index("ix_outbox_status_next_attempt_at", "status", "next_attempt_at"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[str] = mapped_column(sa.String(50))
-    target: Mapped[str] = mapped_column(sa.String(500))
-    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    idempotency_key: Mapped[str] = mapped_column(sa.String(255), unique=True)
-    status: Mapped[str] = mapped_column(sa.String(20), default="pending")
-    attempts: Mapped[int] = mapped_column(default=0)
-    next_attempt_at: Mapped[datetime | None] = mapped_column()
-    last_error: Mapped[str | None] = mapped_column(sa.Text)
-    result: Mapped[dict[str, Any] | None] = mapped_column()
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
-
-
 class Run(Base):
     """What one job did, readable by a person: figures and progress live in `stats`."""
 
@@ -126,7 +106,10 @@ class Run(Base):
 
 
 class RunStep(Base):
+    """One part of a run; `name` is indexed so a subject's steps can be found (`outbox:12`)."""
+
     __tablename__ = "run_steps"
+    __table_args__ = (sa.Index("ix_run_steps_name", "name"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     run_id: Mapped[int] = mapped_column(sa.ForeignKey("runs.id", ondelete="CASCADE"), index=True)
