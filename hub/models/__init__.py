@@ -14,19 +14,34 @@ from hub.models.cohort import Cohort, CohortMember, StagedMember
 from hub.models.core import ApiToken, Connection, Event, Identity, Profile, Run, RunStep
 from hub.models.delivery import Outbox
 from hub.models.identity import ProfileMerge
+from hub.models.insights import (
+    CodebookTheme,
+    Finding,
+    FindingChange,
+    FindingPoint,
+    FindingWindow,
+    InterviewResult,
+    SynthesisCall,
+)
 from hub.models.pushes import PushDelivery
 
 __all__ = [
     "ApiToken",
     "Campaign",
     "CapClaim",
+    "CodebookTheme",
     "Cohort",
     "CohortMember",
     "Connection",
     "Decision",
     "EvaluatedEvent",
     "Event",
+    "Finding",
+    "FindingChange",
+    "FindingPoint",
+    "FindingWindow",
     "Identity",
+    "InterviewResult",
     "Invite",
     "Outbox",
     "Profile",
@@ -37,5 +52,6 @@ __all__ = [
     "Run",
     "RunStep",
     "StagedMember",
+    "SynthesisCall",
     "Workspace",
 ]
