@@ -1,7 +1,9 @@
 """`POST /hooks/<connector>/<connection id>`: one route for every connector with a webhook receiver.
 
 The receiver is found through the registry, so a new connector needs no change here; this
-module owns the order of checks (connection, size, signature, payload) and the answers.
+module owns the order of checks (connection, size, signature, payload) and the answers, which
+a receiver whose sender reads its own shape (connectors.sdk.AnswerDialect) may wrap. A cohort
+push (Parsed.cohort_push) goes to hub.cohorts.pushed instead of the event store.
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ from flask import Blueprint, request
 from requests.structures import CaseInsensitiveDict
 
 from connectors.registry import UnknownConnector, get_connector
-from connectors.sdk import InboundRequest, PayloadError, SignatureError
+from connectors.sdk import AnswerDialect, InboundRequest, PayloadError, SignatureError, WebhookReceiver
+from hub.cohorts.pushed import receive_push
 from hub.config import current_settings
 from hub.connections import settings
 from hub.db import db, utcnow
@@ -31,7 +34,7 @@ MAX_ID = 2**31 - 1
 
 
 @bp.post("/<connector>/<int:connection_id>")
-def receive(connector: str, connection_id: int) -> dict[str, Any]:
+def receive(connector: str, connection_id: int) -> Any:
     # an id past the column's range names nothing (PostgreSQL and SQLite would refuse to look)
     connection = db.session.get(Connection, connection_id) if connection_id <= MAX_ID else None
     try:
@@ -40,6 +43,18 @@ def receive(connector: str, connection_id: int) -> dict[str, Any]:
         receiver = None
     if connection is None or connection.connector != connector or receiver is None:
         raise ApiError(404, "not_found", f"no {connector} webhook connection {connection_id}")
+    if not isinstance(receiver, AnswerDialect):
+        return _deliver(connection, receiver)
+    try:  # its sender reads answers in its own shape (Mixpanel): ours go inside it
+        answer, status, headers = _deliver(connection, receiver), 200, {}
+    except ApiError as exc:
+        answer = {"error": {"code": exc.code, "message": exc.message, "details": exc.details}}
+        status, headers = exc.status, exc.headers
+    return receiver.answer(request.get_data(cache=True) or None, status, answer), status, headers
+
+
+def _deliver(connection: Connection, receiver: WebhookReceiver) -> dict[str, Any]:
+    connector, connection_id = connection.connector, connection.id
     inbound = InboundRequest(
         method=request.method,
         url=called_url(),
@@ -58,6 +73,8 @@ def receive(connector: str, connection_id: int) -> dict[str, Any]:
         parsed = receiver.parse(config, inbound)
     except PayloadError as exc:
         raise payload_error(exc) from None
+    if parsed.cohort_push is not None:
+        return receive_push(connection.id, parsed)
     return store_and_answer(connection.id, parsed)
 
 
