@@ -47,6 +47,7 @@ from hub.outbound import (
     TransientError,
     WaitHint,
     classify_exception,
+    guarded_connection,
     number,
     outbound,
 )
@@ -97,6 +98,7 @@ __all__ = [
     "WebhookReceiver",
     "check",
     "classify_exception",
+    "guarded_connection",
     "number",
     "outbound",
     "paginate",

@@ -20,6 +20,7 @@ from hub.outbound.failures import (
     TransientError,
     classify_exception,
 )
+from hub.outbound.guard import guarded_connection
 from hub.outbound.retries import Policy, RetryEvent, RetryStats, call_with_retries
 from hub.outbound.scope import Outbound, outbound, outbound_scope
 from hub.outbound.waits import WaitHint, number
@@ -44,6 +45,7 @@ __all__ = [
     "WaitHint",
     "call_with_retries",
     "classify_exception",
+    "guarded_connection",
     "number",
     "outbound",
     "outbound_scope",
