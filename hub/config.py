@@ -41,6 +41,16 @@ class Settings(BaseSettings):
     journeyhub_log_level: str = "INFO"
     journeyhub_threads: int = Field(default=8, gt=0)
     """Request threads of `journeyhub serve` (waitress); jobs have their own threads."""
+    anthropic_base_url: str | None = None
+    """Where the `anthropic` SDK sends its calls (the local fake in tests and the demo)."""
+    journeyhub_synthesis_model: str = Field(default="claude-sonnet-4-5", min_length=1, max_length=100)
+    journeyhub_synthesis_retries: int = Field(default=2, ge=0, le=10)
+    journeyhub_synthesis_monthly_limit_usd: float = Field(default=50.0, ge=0, allow_inf_nan=False)
+    journeyhub_quality_threshold: int = Field(default=3, ge=1, le=5)
+    journeyhub_finding_share: float = Field(default=0.25, gt=0, le=1)
+    journeyhub_finding_min_interviews: int = Field(default=5, ge=1)
+    journeyhub_finding_change: float = Field(default=0.1, gt=0, le=1)
+    """How far a finding's share must move (0-1) to record a finding-changed event."""
 
     @field_validator("database_url")
     @classmethod

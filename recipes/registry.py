@@ -1,7 +1,8 @@
-"""The one door from the hub into recipes: the API's blueprints and the periodic jobs.
+"""The one door from the hub into recipes: the API's blueprints, the periodic jobs and handlers.
 
-The hub must not know the engine's insides; hub.api registers `BLUEPRINTS` and
-hub.runtime.schedule runs each of `PERIODIC` (a job, seconds between runs).
+The hub must not know the engine's insides; hub.api registers `BLUEPRINTS`,
+hub.runtime.schedule runs each of `PERIODIC` (a job, seconds between runs), and
+hub.inbound.results hands interview results to `RESULTS`.
 """
 
 from __future__ import annotations
@@ -10,11 +11,26 @@ from collections.abc import Callable
 from typing import Any
 
 from recipes.api import campaigns, eligibility, recipes, suppression, trials
+from recipes.insights.api import findings, results, synthesis
+from recipes.insights.intake import store_results
+from recipes.insights.jobs import synthesise_pending
 from recipes.periodic import fire_windows, retry_deferrals, sweep
 
-BLUEPRINTS = (campaigns.bp, eligibility.bp, recipes.bp, suppression.bp, trials.bp)
+BLUEPRINTS = (
+    campaigns.bp,
+    eligibility.bp,
+    recipes.bp,
+    suppression.bp,
+    trials.bp,
+    results.bp,
+    findings.bp,
+    synthesis.bp,
+)
 PERIODIC: tuple[tuple[Callable[[], Any], int], ...] = (
     (sweep, 60),
     (fire_windows, 60),
     (retry_deferrals, 300),
+    (synthesise_pending, 300),
 )
+RESULTS = store_results
+"""Stores interview results (connectors.sdk.results) in the request's transaction."""

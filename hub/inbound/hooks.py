@@ -25,6 +25,7 @@ from hub.db import db, utcnow
 from hub.errors import ApiError
 from hub.inbound.answer import payload_error, store_and_answer
 from hub.inbound.body import read_body
+from hub.inbound.results import store_results
 from hub.models import Connection
 
 log = logging.getLogger(__name__)
@@ -75,6 +76,8 @@ def _deliver(connection: Connection, receiver: WebhookReceiver) -> dict[str, Any
         raise payload_error(exc) from None
     if parsed.cohort_push is not None:
         return receive_push(connection.id, parsed)
+    if parsed.results:
+        return store_results(connection.id, parsed)
     return store_and_answer(connection.id, parsed)
 
 
