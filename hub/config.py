@@ -7,6 +7,7 @@ in the middle of a request or a job.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any
@@ -41,6 +42,10 @@ class Settings(BaseSettings):
     journeyhub_log_level: str = "INFO"
     journeyhub_threads: int = Field(default=8, gt=0)
     """Request threads of `journeyhub serve` (waitress); jobs have their own threads."""
+    journeyhub_public_url: str = "http://127.0.0.1:5000"
+    """Where people reach this hub: invite and unsubscribe links start with it."""
+    journeyhub_outbox_lease_s: int = Field(default=300, ge=1, le=86_400)
+    """How long a worker holds a claimed outbox row before another may take it over."""
     anthropic_base_url: str | None = None
     """Where the `anthropic` SDK sends its calls (the local fake in tests and the demo)."""
     journeyhub_synthesis_model: str = Field(default="claude-sonnet-4-5", min_length=1, max_length=100)
@@ -86,6 +91,13 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [h.strip().lower() for h in value.split(",") if h.strip()]
         return value
+
+    @field_validator("journeyhub_public_url")
+    @classmethod
+    def _public_url(cls, value: str) -> str:
+        if not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", value):
+            raise ValueError("must be an http:// or https:// address without query or fragment")
+        return value.rstrip("/")
 
     @field_validator("journeyhub_log_level")
     @classmethod

@@ -10,7 +10,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from recipes.api import campaigns, eligibility, recipes, suppression, trials
+from recipes.api import campaigns, eligibility, invites, recipes, suppression, trials
+from recipes.campaigns import pages
+from recipes.campaigns.delivery import InviteHandler
+from recipes.campaigns.queue import KIND as INVITE
+from recipes.campaigns.queue import deliver_due_invites
 from recipes.insights.api import findings, results, synthesis
 from recipes.insights.intake import store_results
 from recipes.insights.jobs import synthesise_pending
@@ -19,6 +23,7 @@ from recipes.periodic import fire_windows, retry_deferrals, sweep
 BLUEPRINTS = (
     campaigns.bp,
     eligibility.bp,
+    invites.bp,
     recipes.bp,
     suppression.bp,
     trials.bp,
@@ -30,7 +35,12 @@ PERIODIC: tuple[tuple[Callable[[], Any], int], ...] = (
     (sweep, 60),
     (fire_windows, 60),
     (retry_deferrals, 300),
+    (deliver_due_invites, 30),
     (synthesise_pending, 300),
 )
 RESULTS = store_results
 """Stores interview results (connectors.sdk.results) in the request's transaction."""
+PAGES = (pages.bp,)
+"""Public pages outside the API (the invite and unsubscribe links), registered on the app by hub.api."""
+OUTBOX_HANDLERS = {INVITE: InviteHandler()}
+"""Who sends each kind of outbox row (hub.outbox.handlers)."""

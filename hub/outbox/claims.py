@@ -1,0 +1,64 @@
+"""Handing due rows to one worker: one conditional UPDATE, safe under concurrency on both databases.
+
+PostgreSQL picks the rows with `FOR UPDATE SKIP LOCKED`, so concurrent claimants take
+disjoint rows without waiting on each other; the outer UPDATE repeats the conditions, so a
+row another claimant took in between (its lease moved `next_attempt_at` ahead) is not taken
+twice. SQLite has one writer at a time, so the same UPDATE is already a single claimant.
+A claim counts the attempt and sets the lease before anything is sent: a worker that dies
+after sending leaves a row that is taken over once its lease ran out, known as tried before.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from hub.models.delivery import PENDING, Outbox
+from hub.outbox.types import Item
+
+
+def claim(session: Session, claimant: str, limit: int, lease_s: float, now: datetime) -> list[Item]:
+    """Claims up to `limit` due rows, oldest due first, and commits the claim."""
+    until = now + timedelta(seconds=lease_s)
+    due = (Outbox.status == PENDING, Outbox.next_attempt_at <= now)
+    picked = sa.select(Outbox.id).where(*due).order_by(Outbox.next_attempt_at).limit(limit)
+    if session.get_bind().dialect.name == "postgresql":
+        picked = picked.with_for_update(skip_locked=True)
+    stmt = (
+        sa.update(Outbox)
+        .where(Outbox.id.in_(picked.scalar_subquery()), *due)
+        .values(
+            attempts=Outbox.attempts + 1,
+            claimed_by=claimant,
+            claimed_until=until,
+            next_attempt_at=until,
+            updated_at=now,
+        )
+        .returning(
+            Outbox.id,
+            Outbox.kind,
+            Outbox.target,
+            Outbox.payload,
+            Outbox.idempotency_key,
+            Outbox.attempts,
+            Outbox.last_error,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    rows = session.execute(stmt).all()
+    session.commit()
+    items = [
+        Item(
+            id=row.id,
+            kind=row.kind,
+            target=row.target,
+            payload=row.payload,
+            idempotency_key=row.idempotency_key,
+            attempt=row.attempts,
+            tried_before=row.attempts > 1 or row.last_error is not None,
+        )
+        for row in rows
+    ]
+    return sorted(items, key=lambda item: item.id)

@@ -1,0 +1,136 @@
+"""The drain job: claim due rows, let their kind's handler send them, mark what became of each.
+
+A batch is claimed (and its lease committed) before anything is sent; sends run a few at a
+time on threads, outside any transaction; then the rows, their run steps and the domain's
+side are marked in one commit. A worker that dies between a send and that commit leaves rows
+that are taken over when their lease runs out, as tried before, so a channel that can be
+asked is asked first and every other resend carries the same idempotency key.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+import os
+import socket
+import time
+import uuid
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+
+from sqlalchemy.orm import Session
+
+from hub.db import db, utcnow
+from hub.outbound import RetryStats, outbound_scope
+from hub.outbox import marks
+from hub.outbox.claims import claim
+from hub.outbox.handlers import handler_for
+from hub.outbox.outcomes import Policy, classify, policy, transition
+from hub.outbox.types import Item, Outcome, Retry, Send, Settled
+from hub.runtime.jobs import enqueue, job
+
+log = logging.getLogger(__name__)
+POLL_S = 0.05
+
+
+@job
+def drain(until: float | None = None) -> int:
+    """Delivers due rows until none is left, and at least until `until` (epoch seconds); answers how many.
+
+    `until` is the end of the second whose wakes this job answers (hub.outbox.rows): a row
+    committed in that second may have folded its wake into this job, so the job looks
+    again until the second is over. It hands over to a fresh job after the policy's budget.
+    """
+    rules = policy()
+    claimant = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"[-100:]
+    started = time.monotonic()
+    done = 0
+    while True:
+        items = claim(db.session, claimant, rules.batch, rules.lease_s, utcnow())
+        if items:
+            done += deliver(db.session, claimant, items, rules)
+            if time.monotonic() - started > rules.budget_s:
+                enqueue(drain, job_id=f"outbox-more-{uuid.uuid4().hex}")
+                return done
+            continue
+        if until is None or time.time() >= until:
+            return done
+        time.sleep(POLL_S)
+
+
+@job
+def deliver_due() -> int:
+    """The periodic tick: rows due for a retry, rows whose worker died, wakes that were lost."""
+    return drain()
+
+
+def deliver(session: Session, claimant: str, items: Sequence[Item], rules: Policy) -> int:
+    """Sends one claimed batch and marks it; answers how many rows were settled."""
+    started = utcnow()
+    outcomes: dict[int, Outcome] = {}
+    by_kind: dict[str, list[Item]] = {}
+    for item in items:
+        by_kind.setdefault(item.kind, []).append(item)
+    for kind, group in by_kind.items():
+        outcomes |= _outcomes(session, kind, group, rules)
+    now = utcnow()
+    marked = []
+    for item in items:
+        moved = transition(outcomes[item.id], item.attempt, now, rules)
+        marked.append(marks.Marked(Settled(item, outcomes[item.id], moved.status), moved))
+    marks.mark(session, claimant, marked, started, now)
+    for kind in by_kind:
+        handler = handler_for(kind)
+        if handler is not None:
+            handler.settle(session, [m.settled for m in marked if m.settled.item.kind == kind])
+    session.commit()
+    return len(marked)
+
+
+def _outcomes(session: Session, kind: str, items: Sequence[Item], rules: Policy) -> dict[int, Outcome]:
+    handler = handler_for(kind)
+    if handler is None:
+        return {
+            item.id: Retry(f"no handler for outbox rows of kind {kind!r} in this worker") for item in items
+        }
+    try:
+        prepared = handler.prepare(session, items)
+    except (
+        Exception
+    ) as exc:  # a bug or an outage while reading: the rows wait, counted, and go dead in the end
+        session.rollback()
+        log.exception("preparing %d %s rows failed", len(items), kind)
+        return {item.id: Retry(f"preparing failed: {type(exc).__name__}: {exc}"[:500]) for item in items}
+    outcomes: dict[int, Outcome] = {}
+    sends: dict[int, Send] = {}
+    for item in items:
+        found = prepared.get(item.id)
+        if found is None:
+            outcomes[item.id] = Retry("the handler prepared nothing for this row")
+        elif callable(found):
+            sends[item.id] = found
+        else:
+            outcomes[item.id] = found
+    return outcomes | _send_all(sends, rules.threads)
+
+
+def _send_all(sends: Mapping[int, Send], threads: int) -> dict[int, Outcome]:
+    """Runs the sends, a few at a time, each in a copy of this context (app, outbound scope)."""
+    if not sends:
+        return {}
+    with outbound_scope(RetryStats()):
+        if len(sends) == 1 or threads <= 1:
+            return {row_id: _send(send) for row_id, send in sends.items()}
+        with ThreadPoolExecutor(max_workers=min(threads, len(sends))) as pool:
+            futures = {
+                row_id: pool.submit(contextvars.copy_context().run, _send, send)
+                for row_id, send in sends.items()
+            }
+            return {row_id: future.result() for row_id, future in futures.items()}
+
+
+def _send(send: Send) -> Outcome:
+    try:
+        return send()
+    except Exception as exc:
+        return classify(exc)
