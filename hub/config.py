@@ -48,7 +48,7 @@ class Settings(BaseSettings):
     """How long a worker holds a claimed outbox row before another may take it over."""
     anthropic_base_url: str | None = None
     """Where the `anthropic` SDK sends its calls (the local fake in tests and the demo)."""
-    journeyhub_synthesis_model: str = Field(default="claude-sonnet-4-5", min_length=1, max_length=100)
+    journeyhub_synthesis_model: str = Field(default="claude-sonnet-4-6", min_length=1, max_length=100)
     journeyhub_synthesis_retries: int = Field(default=2, ge=0, le=10)
     journeyhub_synthesis_monthly_limit_usd: float = Field(default=50.0, ge=0, allow_inf_nan=False)
     journeyhub_quality_threshold: int = Field(default=3, ge=1, le=5)

@@ -98,7 +98,6 @@ def synthesise(
     request = {
         "model": settings.model,
         "max_tokens": MAX_TOKENS,
-        "temperature": 0,
         "system": prompt.system(codebook),
         "tools": [prompt.TOOL],
         "tool_choice": {"type": "tool", "name": prompt.TOOL_NAME},

@@ -12,12 +12,15 @@ PER_MILLION: tuple[tuple[str, float, float], ...] = (
     # (model name prefix, input USD, output USD), most specific first
     ("claude-opus-4-5", 5.0, 25.0),
     ("claude-opus-4-6", 5.0, 25.0),
+    ("claude-opus-4-7", 5.0, 25.0),
+    ("claude-opus-4-8", 5.0, 25.0),
     ("claude-opus-4", 15.0, 75.0),
     ("claude-3-opus", 15.0, 75.0),
     ("claude-sonnet", 3.0, 15.0),
     ("claude-3-7-sonnet", 3.0, 15.0),
     ("claude-3-5-sonnet", 3.0, 15.0),
     ("claude-haiku-4", 1.0, 5.0),
+    ("claude-haiku", 1.0, 5.0),
     ("claude-3-5-haiku", 0.8, 4.0),
     ("claude-3-haiku", 0.25, 1.25),
 )
