@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 from flask import Flask
-from rq import SimpleWorker
+from rq import Queue, SimpleWorker
 from rq.job import Job
 from rq.registry import FailedJobRegistry, ScheduledJobRegistry
 
@@ -162,3 +162,20 @@ def test_rq_failure_is_retried_then_visible_in_failed_registry(
 def test_job_ids_follow_rqs_rule_in_both_backends(app: Flask) -> None:
     with app.app_context(), pytest.raises(ValueError, match="letters, digits"):
         jobs.enqueue(record_run, "x", job_id="cohort:1")
+
+
+def test_rq_enqueue_is_one_round_trip(rq_app: Flask) -> None:
+    """Every ingest commit enqueues a job: registering the queue and saving the job share one MULTI/EXEC."""
+    backend = rq_app.extensions["journeyhub.jobs"]
+    with rq_app.app_context():
+        first = jobs.enqueue(record_run, "first")  # RQ asks for the server's version once per queue
+        backend.redis.config_resetstat()
+        second = jobs.enqueue(record_run, "second")
+    stats = backend.redis.info("commandstats")
+    calls = {name.removeprefix("cmdstat_"): int(stat["calls"]) for name, stat in stats.items()}
+    assert calls.pop("config|resetstat") == 1
+    assert calls.pop("info", 0) <= 1  # this very INFO, on servers that count it before answering
+    assert calls.pop("multi") == calls.pop("exec") == 1
+    assert set(calls) <= {"sadd", "hset", "rpush", "expire", "persist"}
+    assert backend.queue.name in [q.name for q in Queue.all(connection=backend.redis)]
+    assert backend.queue.job_ids == [first, second]

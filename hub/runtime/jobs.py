@@ -96,9 +96,19 @@ class RQBackend:
         }
         target: Any = fn  # RQ takes a function or its dotted path; its stubs bind them to one TypeVar
         if at is None:
-            return self.queue.enqueue(
-                target, *args, unique=job_id is not None, job_timeout=JOB_TIMEOUT_S, **options
-            ).id
+            # Without a pipeline RQ registers the queue and saves the job in two round trips;
+            # every ingest commit enqueues one job, so they share one MULTI/EXEC instead.
+            with self.redis.pipeline() as pipe:
+                created = self.queue.enqueue(
+                    target,
+                    *args,
+                    unique=job_id is not None,
+                    job_timeout=JOB_TIMEOUT_S,
+                    pipeline=pipe,
+                    **options,
+                )
+                pipe.execute()
+            return created.id
         created = self.queue.create_job(
             target, args=args, status=JobStatus.SCHEDULED, timeout=JOB_TIMEOUT_S, **options
         )
