@@ -1,28 +1,34 @@
-"""Turning a verdict into what is stored: a decision row, and for a winner an invite, atomically.
+"""Turning a batch's verdicts into what is stored: invites, the caps they claim, and a decision each.
 
-An invite, the caps it claims and its decision are one transaction of their own, so a
-capped person rolls back nothing but their own claims; the unique (person, campaign, event)
-of invites makes a second evaluation of the same event a no-op whatever else happens.
+All in the caller's one transaction, in a fixed number of statements whatever the batch's
+size: the invites of every pair that passed the steps in one INSERT … ON CONFLICT DO NOTHING
+(the unique person x campaign x trigger event makes a second evaluation of an event invite
+no one), the caps of the invites really inserted (recipes.engine.claims), then one DELETE of
+the invites a cap refused. The decision rows are the caller's to write, so a deferral being
+tried again can update its own row instead.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from hub.db import insert_ignore, utcnow
-from hub.models import Decision, Invite
-from recipes.engine.caps import caps_for, first_refused
+from hub.db import utcnow
+from hub.models import Invite
+from recipes.engine.caps import Cap, caps_for
+from recipes.engine.claims import claim_all
+from recipes.engine.rows import insert_rows
+from recipes.engine.settings import Rules
 from recipes.engine.steps import Verdict
 
 DEFER_DAYS = 1
-ATTEMPTS = 4
+INVITES = cast(sa.Table, Invite.__table__)
+ALREADY = "this event already made an invite to this campaign"
 
 
 @dataclass(frozen=True)
@@ -36,90 +42,117 @@ class Pair:
     campaign_id: int
     recipe: Mapping[str, Any]
 
-
-def skipped_row(pair: Pair, verdict: Verdict, now: datetime) -> dict[str, Any]:
-    failed = verdict.failed
-    assert failed is not None  # noqa: S101 - only failed verdicts are skipped
-    return _row(pair, "skipped", failed.step, failed.detail, now)
+    @property
+    def invite_key(self) -> tuple[int, int, int]:
+        return (self.profile_id, self.campaign_id, self.event_id)
 
 
-def _row(
-    pair: Pair, outcome: str, step: str, reason: str, now: datetime, retry_at: datetime | None = None
-) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Settled:
+    """What became of one pair: invited, scheduled, deferred or skipped, at which step and why."""
+
+    outcome: str
+    step: str
+    reason: str
+    retry_at: datetime | None = None
+
+    @property
+    def invited(self) -> bool:
+        return self.outcome in ("invited", "scheduled")
+
+
+def settle(
+    session: Session, judged: Sequence[tuple[Pair, Verdict]], rules: Rules, now: datetime
+) -> list[Settled]:
+    """What became of each pair, in order; invites and claims are written, not committed."""
+    settled: list[Settled | None] = [None] * len(judged)
+    hopeful = []
+    for n, (_, verdict) in enumerate(judged):
+        failed = verdict.failed
+        if failed is not None:
+            settled[n] = Settled("skipped", failed.step, failed.detail)
+        else:
+            hopeful.append(n)
+    inserted = _insert_invites(session, [judged[n] for n in hopeful], now)
+    claimants: list[tuple[int, int]] = []
+    for n in hopeful:
+        invite_id = inserted.pop(judged[n][0].invite_key, None)
+        if invite_id is None:  # made before, or by an earlier pair of this batch
+            settled[n] = Settled("skipped", "caps", ALREADY)
+        else:
+            claimants.append((n, invite_id))
+    wanted = [_caps(judged[n][0], rules, now) for n, _ in claimants]
+    losers: list[int] = []
+    for (n, invite_id), refused in zip(claimants, claim_all(session, wanted, now), strict=True):
+        pair, verdict = judged[n]
+        if refused is None:
+            settled[n] = _invited(verdict, now)
+        else:
+            losers.append(invite_id)
+            settled[n] = _capped(pair, refused, now)
+    if losers:
+        session.execute(sa.delete(INVITES).where(INVITES.c.id.in_(losers)))
+    return [s for s in settled if s is not None]
+
+
+def _caps(pair: Pair, rules: Rules, now: datetime) -> list[Cap]:
+    return caps_for(pair.recipe, pair.campaign_id, pair.profile_id, rules, now)
+
+
+def _insert_invites(
+    session: Session, hopeful: Sequence[tuple[Pair, Verdict]], now: datetime
+) -> dict[tuple[int, int, int], int]:
+    """Invite ids by (person, campaign, event) of the rows this statement inserted."""
+    rows: dict[tuple[int, int, int], dict[str, Any]] = {}
+    written = utcnow()  # the moment the rows are written: what stored-to-invite latency measures
+    for pair, verdict in hopeful:
+        due = verdict.due_at or now
+        rows.setdefault(
+            pair.invite_key,
+            {
+                "profile_id": pair.profile_id,
+                "campaign_id": pair.campaign_id,
+                "recipe_id": pair.recipe_id,
+                "event_id": pair.event_id,
+                "status": "scheduled" if due > now else "pending",
+                "due_at": due,
+                "created_at": written,
+                "updated_at": written,
+            },
+        )
+    if not rows:
+        return {}
+    c = INVITES.c
+    stmt = insert_rows(session, INVITES, [rows[key] for key in sorted(rows)])
+    found = session.execute(
+        stmt.on_conflict_do_nothing().returning(c.id, c.profile_id, c.campaign_id, c.event_id)
+    )
+    return {(p, cid, e): invite_id for invite_id, p, cid, e in found}
+
+
+def _invited(verdict: Verdict, now: datetime) -> Settled:
+    scheduled = verdict.due_at is not None and verdict.due_at > now
+    detail = verdict.steps[-1].detail
+    return Settled("scheduled" if scheduled else "invited", "caps", f"every step passed; {detail}")
+
+
+def _capped(pair: Pair, cap: Cap, now: datetime) -> Settled:
+    if pair.recipe["caps"].get("when_capped") == "defer":
+        retry = now + timedelta(days=DEFER_DAYS)
+        return Settled("deferred", "caps", f"{cap.reason}; trying again {retry:%Y-%m-%d %H:%M} UTC", retry)
+    return Settled("skipped", "caps", cap.reason)
+
+
+def decision_row(pair: Pair, settled: Settled, now: datetime) -> dict[str, Any]:
     return {
         "event_id": pair.event_id,
         "recipe_id": pair.recipe_id,
         "recipe_version": pair.recipe_version,
         "profile_id": pair.profile_id,
-        "outcome": outcome,
-        "step": step,
-        "reason": reason,
+        "outcome": settled.outcome,
+        "step": settled.step,
+        "reason": settled.reason,
         "at": now,
-        "retry_at": retry_at,
+        "retry_at": settled.retry_at,
         "attempts": 1,
     }
-
-
-def invite_or_cap(
-    session: Session, pair: Pair, verdict: Verdict, default_days: int, now: datetime
-) -> dict[str, Any] | None:
-    """Commits an invite and its decision, or answers the capped decision for the caller to store.
-
-    None when the invite already existed (this event was evaluated before). Deadlocks and
-    SQLite's busy writer are retried; the statements are safe to repeat.
-    """
-    for attempt in range(1, ATTEMPTS + 1):
-        try:
-            return _claim_and_invite(session, pair, verdict, default_days, now)
-        except OperationalError:
-            session.rollback()
-            if attempt == ATTEMPTS:
-                raise
-    return None
-
-
-def _claim_and_invite(
-    session: Session, pair: Pair, verdict: Verdict, default_days: int, now: datetime
-) -> dict[str, Any] | None:
-    due = verdict.due_at or now
-    scheduled = due > now
-    invite = insert_ignore(session, Invite).values(
-        profile_id=pair.profile_id,
-        campaign_id=pair.campaign_id,
-        recipe_id=pair.recipe_id,
-        event_id=pair.event_id,
-        status="scheduled" if scheduled else "pending",
-        due_at=due,
-        created_at=utcnow(),  # the moment the row is written: what stored-to-invite latency measures
-        updated_at=utcnow(),
-    )
-    if session.execute(invite.returning(Invite.id)).first() is None:
-        session.rollback()
-        return None
-    refused = first_refused(
-        session, caps_for(pair.recipe, pair.campaign_id, pair.profile_id, default_days, now), now
-    )
-    if refused is not None:
-        session.rollback()
-        if pair.recipe["caps"].get("when_capped") == "defer":
-            retry = now + timedelta(days=DEFER_DAYS)
-            return _row(
-                pair,
-                "deferred",
-                "caps",
-                f"{refused.reason}; trying again {retry:%Y-%m-%d %H:%M} UTC",
-                now,
-                retry,
-            )
-        return _row(pair, "skipped", "caps", refused.reason, now)
-    detail = verdict.steps[-1].detail
-    row = _row(pair, "scheduled" if scheduled else "invited", "caps", f"every step passed; {detail}", now)
-    deferred = sa.delete(Decision).where(
-        Decision.event_id == pair.event_id,
-        Decision.recipe_id == pair.recipe_id,
-        Decision.outcome == "deferred",
-    )
-    session.execute(deferred)  # a deferral that now succeeds becomes this decision
-    session.execute(insert_ignore(session, Decision).values(**row))
-    session.commit()
-    return None

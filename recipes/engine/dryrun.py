@@ -18,9 +18,9 @@ from sqlalchemy.orm import Session
 from connectors.sdk.identity import keys_of
 from hub.db import utcnow
 from hub.models import Event, Identity, Profile, Recipe
-from recipes.engine.engine import workspace_rules
 from recipes.engine.explain import finish, trigger_event_name
 from recipes.engine.rules import Strict
+from recipes.engine.settings import workspace_rules
 from recipes.engine.steps import Step, Subject, Verdict, judge
 
 IdText = Annotated[str, Field(min_length=1, max_length=320, pattern=r"^[^\x00]*$")]

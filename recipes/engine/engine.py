@@ -1,32 +1,36 @@
-"""The recipe engine over a batch of events: a fixed number of queries per batch, not per event.
+"""The recipe engine over a batch of events: a fixed number of statements per batch, not per event.
 
-Per batch: the events not yet in the ledger, the enabled recipes whose trigger names them
-(recipes are indexed by `trigger_key`), the people's traits, the workspace's rules and the
-decisions already made (a batch redone after a crash skips them): five reads. Only an
-event x recipe that passes every step before the caps costs statements of its own, in its
-own short transaction (recipes.engine.decide). Skipped and capped decisions and the ledger
-marks are then written in one executemany each, and committed together.
+One transaction per batch. Four reads: the enabled recipes an event can trigger (indexed in
+memory by trigger key), those of the batch's events that some recipe names and the ledger
+does not hold yet, the workspace's rules and the people's traits. Then the invites and their
+caps (recipes.engine.decide), one decision per event x recipe, late conversions, and the
+ledger mark of every event of the batch, in one statement each; then one commit. A deadlock
+or a busy SQLite writer rolls the batch back and it runs again (recipes.engine.retry).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from hub.db import insert_ignore, utcnow
-from hub.models import Decision, EvaluatedEvent, Event, Profile, Recipe, Workspace
+from hub.db import UTCDateTime, utcnow
+from hub.models import Decision, EvaluatedEvent, Event, Profile, Recipe
 from recipes.engine import rows
 from recipes.engine.conversions import withdraw_converted
-from recipes.engine.decide import Pair, invite_or_cap, skipped_row
-from recipes.engine.rows import EventRow, RecipeRow
-from recipes.engine.saving import DEFAULT_PER_PERSON_DAYS, WORKSPACE_ID
-from recipes.engine.schema import event_keys
+from recipes.engine.decide import Pair, decision_row, settle
+from recipes.engine.retry import retried
+from recipes.engine.rows import EventRow, RecipeRow, among, dialect_insert, insert_rows
+from recipes.engine.schema import COHORT_EVENTS, event_keys
+from recipes.engine.settings import workspace_rules
 from recipes.engine.steps import Subject, judge
+
+LEDGER = EvaluatedEvent.__table__
+DECISIONS = cast(sa.Table, Decision.__table__)
 
 
 @dataclass
@@ -36,62 +40,77 @@ class Tally:
     invites: int = 0
     outcomes: dict[str, int] = field(default_factory=dict)
 
+    def add(self, other: Tally) -> None:
+        self.events += other.events
+        self.decisions += other.decisions
+        self.invites += other.invites
+        for outcome, count in other.outcomes.items():
+            self.outcomes[outcome] = self.outcomes.get(outcome, 0) + count
+
 
 @dataclass(frozen=True)
-class Rules:
-    """The workspace's settings as the steps read them."""
+class RecipeIndex:
+    """The enabled recipes a stored event can set off, by trigger key, and the absence recipes
+    whose conversion event may turn up late."""
 
-    suppression: list[dict[str, Any]]
-    timezone: str
-    per_person_days: int
+    by_key: dict[str, list[RecipeRow]]
+    absence: list[RecipeRow]
 
+    @classmethod
+    def load(cls, session: Session) -> RecipeIndex:
+        by_key: dict[str, list[RecipeRow]] = {}
+        absence: list[RecipeRow] = []
+        kinds = ("event:", *(f"{name}:" for name in COHORT_EVENTS), "absence:")
+        for recipe in rows.recipes(session, sa.or_(*(Recipe.trigger_key.startswith(k) for k in kinds))):
+            if recipe.trigger_key.startswith("absence:"):
+                absence.append(recipe)
+            else:
+                by_key.setdefault(recipe.trigger_key, []).append(recipe)
+        return cls(by_key, absence)
 
-def workspace_rules(session: Session) -> Rules:
-    found = session.get(Workspace, WORKSPACE_ID)
-    if found is None:
-        return Rules([], "UTC", DEFAULT_PER_PERSON_DAYS)
-    return Rules(list(found.suppression.get("rules", [])), found.timezone, found.per_person_days)
+    def names(self) -> set[str]:
+        """The event names worth reading: all others only get their ledger mark."""
+        named = set()
+        for key in self.by_key:
+            kind, _, rest = key.partition(":")
+            named.add(rest if kind == "event" else kind)
+        return named | {r.definition["trigger"]["missing"] for r in self.absence}
+
+    def matching(self, event: EventRow) -> list[RecipeRow]:
+        return [r for key in event_keys(event.name, event.properties) for r in self.by_key.get(key, ())]
 
 
 def evaluate(session: Session, event_ids: Sequence[int], now: datetime | None = None) -> Tally:
-    """Evaluates each event once against the recipes its name triggers, then marks it evaluated."""
-    now = now or utcnow()
+    """Evaluates each event once against the recipes it triggers, then marks it evaluated."""
+    ids = sorted(set(event_ids))
+    if not ids:
+        return Tally()
+    return retried(session, lambda: _evaluate(session, ids, now or utcnow()))
+
+
+def _evaluate(session: Session, ids: list[int], now: datetime) -> Tally:
     tally = Tally()
-    events = _unevaluated(session, event_ids)
-    tally.events = len(events)
-    if not events:
-        return tally
-    recipes = _recipes_by_key(session, {key for e in events for key in event_keys(e.name, e.properties)})
-    pairs = [
-        (event, recipe)
-        for event in events
-        for key in event_keys(event.name, event.properties)
-        for recipe in recipes.get(key, ())
-    ]
-    decided = decide(session, pairs, now, tally)
-    withdraw_converted(session, events)
+    index = RecipeIndex.load(session)
+    names = index.names()
+    events = _unevaluated(session, ids, names) if names else []
+    decided = decide(session, [(e, r) for e in events for r in index.matching(e)], now, tally)
+    withdraw_converted(session, events, index.absence)
     if decided:
-        session.execute(insert_ignore(session, Decision), decided)
-    session.execute(
-        insert_ignore(session, EvaluatedEvent), [{"event_id": e.id, "evaluated_at": now} for e in events]
-    )
-    session.commit()
+        session.execute(insert_rows(session, DECISIONS, decided).on_conflict_do_nothing())
+    tally.events = _mark_evaluated(session, ids, now)
     return tally
 
 
 def decide(
     session: Session, pairs: list[tuple[EventRow, RecipeRow]], now: datetime, tally: Tally
 ) -> list[dict[str, Any]]:
-    """Judges every pair; commits the invites; answers the decision rows still to be written."""
+    """Judges every pair and writes the invites and claims; answers the decision rows to write."""
     if not pairs:
         return []
     rules = workspace_rules(session)
-    traits = _traits(session, {event.profile_id for event, _ in pairs})
-    done = _decided(session, {e.id for e, _ in pairs}, {r.id for _, r in pairs})
-    pending: list[dict[str, Any]] = []
+    traits = _traits(session, sorted({event.profile_id for event, _ in pairs}))
+    judged = []
     for event, recipe in pairs:
-        if (event.id, recipe.id) in done:
-            continue
         pair = Pair(
             event.id, event.profile_id, recipe.id, recipe.version, recipe.campaign_id, recipe.definition
         )
@@ -102,47 +121,32 @@ def decide(
             event.profile_id,
             traits.get(event.profile_id, {}),
         )
-        verdict = judge(recipe.id, recipe.definition, subject, rules.suppression, rules.timezone, now)
+        judged.append(
+            (pair, judge(recipe.id, recipe.definition, subject, rules.suppression, rules.timezone, now))
+        )
+    settled = settle(session, judged, rules, now)
+    for s in settled:
         tally.decisions += 1
-        if verdict.failed is not None:
-            pending.append(skipped_row(pair, verdict, now))
-            _count(tally, "skipped")
-            continue
-        capped = invite_or_cap(session, pair, verdict, rules.per_person_days, now)
-        if capped is None:
-            tally.invites += 1
-            _count(tally, "invited" if verdict.due_at is None or verdict.due_at <= now else "scheduled")
-        else:
-            pending.append(capped)
-            _count(tally, capped["outcome"])
-    return pending
+        tally.invites += s.invited
+        tally.outcomes[s.outcome] = tally.outcomes.get(s.outcome, 0) + 1
+    return [decision_row(pair, s, now) for (pair, _), s in zip(judged, settled, strict=True)]
 
 
-def _count(tally: Tally, outcome: str) -> None:
-    tally.outcomes[outcome] = tally.outcomes.get(outcome, 0) + 1
-
-
-def _unevaluated(session: Session, event_ids: Sequence[int]) -> list[EventRow]:
+def _unevaluated(session: Session, ids: list[int], names: set[str]) -> list[EventRow]:
     fresh = ~sa.exists().where(EvaluatedEvent.event_id == Event.id)
-    return rows.events(session, Event.id.in_(sorted(set(event_ids))), fresh)
+    return rows.events(session, among(session, Event.id, ids), Event.name.in_(sorted(names)), fresh)
 
 
-def _recipes_by_key(session: Session, keys: Iterable[str]) -> dict[str, list[RecipeRow]]:
-    found: dict[str, list[RecipeRow]] = {}
-    for recipe in rows.recipes(session, Recipe.trigger_key.in_(sorted(keys))):
-        found.setdefault(recipe.trigger_key, []).append(recipe)
-    return found
-
-
-def _traits(session: Session, profile_ids: set[int]) -> dict[int, dict[str, Any]]:
-    found = session.execute(sa.select(Profile.id, Profile.traits).where(Profile.id.in_(sorted(profile_ids))))
+def _traits(session: Session, profile_ids: list[int]) -> dict[int, dict[str, Any]]:
+    found = session.execute(
+        sa.select(Profile.id, Profile.traits).where(among(session, Profile.id, profile_ids))
+    )
     return {pid: traits for pid, traits in found}
 
 
-def _decided(session: Session, event_ids: set[int], recipe_ids: set[int]) -> set[tuple[int, int]]:
-    found = session.execute(
-        sa.select(Decision.event_id, Decision.recipe_id).where(
-            Decision.event_id.in_(sorted(event_ids)), Decision.recipe_id.in_(sorted(recipe_ids))
-        )
-    )
-    return {(e, r) for e, r in found}
+def _mark_evaluated(session: Session, ids: list[int], now: datetime) -> int:
+    """Puts the batch's events in the ledger; answers how many were not there yet."""
+    marks = sa.select(Event.id, sa.literal(now, UTCDateTime())).where(among(session, Event.id, ids))
+    stmt = dialect_insert(session)(LEDGER).from_select(["event_id", "evaluated_at"], marks)
+    stmt = stmt.on_conflict_do_nothing().execution_options(preserve_rowcount=True)
+    return cast(sa.CursorResult[Any], session.execute(stmt)).rowcount

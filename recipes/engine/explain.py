@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from hub.db import utcnow
 from hub.models import Event, Profile, Recipe
 from recipes.engine.caps import caps_for, would_refuse
-from recipes.engine.engine import workspace_rules
+from recipes.engine.settings import workspace_rules
 from recipes.engine.steps import Step, Subject, Verdict, judge
 
 
@@ -60,9 +60,9 @@ def finish(session: Session, recipe: Recipe, verdict: Verdict, profile_id: int) 
     if failed is not None:
         return Explained(False, f"{failed.step}: {failed.detail}", verdict.steps)
     now = utcnow()
-    per_person = workspace_rules(session).per_person_days
+    rules = workspace_rules(session)
     refused = would_refuse(
-        session, caps_for(recipe.definition, recipe.campaign_id, profile_id, per_person, now), now
+        session, caps_for(recipe.definition, recipe.campaign_id, profile_id, rules, now), now
     )
     steps = [*verdict.steps, Step("caps", refused is None, "passed" if refused is None else refused.reason)]
     if refused is not None:

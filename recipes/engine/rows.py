@@ -1,18 +1,20 @@
 """Events and recipes as the engine reads them: plain frozen rows, not ORM objects.
 
-The engine commits each invite in its own transaction and rolls back a capped claim; ORM
-objects would be expired by each rollback and reloaded one query at a time when next read.
-Plain rows are read once per batch and stay as they are.
+Plain rows are read once per batch and stay as they are: an ORM object would be expired by
+a rollback (a batch retried after a deadlock) and reloaded one query at a time when next read.
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from hub.models import Event, Recipe
 
@@ -55,3 +57,46 @@ def events(session: Session, *criteria: sa.ColumnElement[bool], limit: int | Non
 def recipes(session: Session, *criteria: sa.ColumnElement[bool]) -> list[RecipeRow]:
     stmt = sa.select(*RECIPE_COLUMNS).where(Recipe.enabled.is_(True), *criteria).order_by(Recipe.id)
     return [RecipeRow(*row) for row in session.execute(stmt)]
+
+
+def dialect_insert(session: Session) -> Callable[..., Any]:
+    """The INSERT that knows ON CONFLICT in the session's dialect."""
+    return postgresql.insert if _postgres(session) else sqlite.insert
+
+
+def insert_rows(session: Session, table: sa.Table, rows: Sequence[Mapping[str, Any]]) -> Any:
+    """An INSERT of `rows` (all with the same keys) that takes ON CONFLICT and RETURNING.
+
+    On PostgreSQL the rows travel as one JSON parameter unpacked by `json_to_recordset`, as
+    ingest sends its batches (hub/inbound/bulk.py): the statement's text is the same for
+    every batch, so neither SQLAlchemy nor psycopg rebuild it, where a VALUES list is new
+    text for each number of rows. Rows are inserted in the order given.
+    """
+    if not _postgres(session):
+        return sqlite.insert(table).values(list(rows))
+    names = list(rows[0])
+    batch = json.dumps([{k: _plain(row[k]) for k in names} for row in rows], separators=(",", ":"))
+    found = (
+        sa.func.json_to_recordset(sa.cast(sa.bindparam("rows", batch, type_=sa.Text), postgresql.JSON))
+        .table_valued(*(sa.column(name, table.c[name].type) for name in names))
+        .render_derived(with_types=True)
+    )
+    return postgresql.insert(table).from_select(names, sa.select(*(found.c[name] for name in names)))
+
+
+def _plain(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+def _postgres(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def among(
+    session: Session, column: sa.ColumnElement[int] | InstrumentedAttribute[int], ids: Sequence[int]
+) -> sa.ColumnElement[bool]:
+    """`column IN ids`; on PostgreSQL one array parameter, so the statement's text (and the plan
+    PostgreSQL prepares for it) is the same whatever the number of ids."""
+    if _postgres(session):
+        return column == sa.any_(sa.literal(list(ids), postgresql.ARRAY(sa.BigInteger())))
+    return column.in_(ids)

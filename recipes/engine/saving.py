@@ -6,11 +6,8 @@ from hub.db import db, insert_ignore, utcnow
 from hub.models import Campaign, Cohort, Connection, Recipe, RecipeVersion, Workspace
 from recipes.engine.problems import Problem
 from recipes.engine.schema import CohortTrigger, RecipeIn, SuppressionIn, trigger_key
+from recipes.engine.settings import DEFAULT_PER_PERSON_DAYS, DEFAULT_TIMEZONE, WORKSPACE_ID
 from recipes.engine.templates import ACTION_VARIABLES, template_problem
-
-WORKSPACE_ID = 1
-DEFAULT_PER_PERSON_DAYS = 90
-"""One interview per person per 90 days across campaigns, as the seeds recommend."""
 
 
 def check_recipe(body: RecipeIn) -> None:
@@ -57,7 +54,7 @@ def workspace() -> Workspace:
             insert_ignore(db.session, Workspace).values(
                 id=WORKSPACE_ID,
                 suppression={"rules": []},
-                timezone="UTC",
+                timezone=DEFAULT_TIMEZONE,
                 per_person_days=DEFAULT_PER_PERSON_DAYS,
                 created_at=utcnow(),
                 updated_at=utcnow(),

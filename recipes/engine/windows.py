@@ -12,17 +12,20 @@ A conversion that arrives late is handled by recipes.engine.conversions.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
+from functools import partial
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from hub.db import insert_ignore, utcnow
+from hub.db import utcnow
 from hub.models import Decision, Event, Recipe
 from recipes.engine import rows
-from recipes.engine.engine import Tally, decide
-from recipes.engine.rows import EventRow, RecipeRow
+from recipes.engine.engine import DECISIONS, Tally, decide
+from recipes.engine.retry import retried
+from recipes.engine.rows import EventRow, RecipeRow, among, insert_rows
 
 TIME_TRIGGERS = ("after", "absence")
 PER_RUN = 2000
@@ -33,13 +36,18 @@ def fire_closed_windows(session: Session, now: datetime | None = None) -> Tally:
     tally = Tally()
     timed = sa.or_(*(Recipe.trigger_key.startswith(f"{kind}:") for kind in TIME_TRIGGERS))
     for recipe in rows.recipes(session, timed):
-        events = _closed_windows(session, recipe, now)
-        if recipe.definition["trigger"]["type"] == "absence":
-            events = _without_conversion(session, recipe, events)
-        decided = decide(session, [(event, recipe) for event in events], now, tally)
-        if decided:
-            session.execute(insert_ignore(session, Decision), decided)
-        session.commit()
+        tally.add(retried(session, partial(_fire, session, recipe, now)))
+    return tally
+
+
+def _fire(session: Session, recipe: RecipeRow, now: datetime) -> Tally:
+    tally = Tally()
+    events = _closed_windows(session, recipe, now)
+    if recipe.definition["trigger"]["type"] == "absence":
+        events = without_conversion(session, recipe.definition["trigger"], events)
+    decided = decide(session, [(event, recipe) for event in events], now, tally)
+    if decided:
+        session.execute(insert_rows(session, DECISIONS, decided).on_conflict_do_nothing())
     return tally
 
 
@@ -56,18 +64,20 @@ def _closed_windows(session: Session, recipe: RecipeRow, now: datetime) -> list[
     return rows.events(session, *criteria, limit=PER_RUN)
 
 
-def _without_conversion(session: Session, recipe: RecipeRow, events: Sequence[EventRow]) -> list[EventRow]:
-    """The X events whose person did not do Y within the window."""
+def without_conversion(
+    session: Session, trigger: Mapping[str, Any], events: Sequence[EventRow]
+) -> list[EventRow]:
+    """The X events whose person did not do Y within the window (the backtest asks the same)."""
     if not events:
         return []
-    trigger = recipe.definition["trigger"]
     window = timedelta(days=trigger["within_days"])
     converted: dict[int, list[datetime]] = {}
     found = session.execute(
         sa.select(Event.profile_id, Event.occurred_at).where(
             Event.name == trigger["missing"],
-            Event.profile_id.in_(sorted({e.profile_id for e in events})),
+            among(session, Event.profile_id, sorted({e.profile_id for e in events})),
             Event.occurred_at >= min(e.occurred_at for e in events),
+            Event.occurred_at <= max(e.occurred_at for e in events) + window,
         )
     )
     for profile_id, at in found:
