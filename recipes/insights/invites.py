@@ -1,7 +1,7 @@
 """Which invite a result answers: by the invite's id, or by the signed token of its link.
 
-The token is read by the delivery's link module; `invite_id_from_token` is the one place
-that knows how, so linking results does not change when link signing does.
+The token is read by the delivery's link module (recipes.campaigns.links); an altered token,
+or one whose link has expired, leaves the result unattributed, as an expired invite does.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from connectors.sdk.identity import normalise
 from connectors.sdk.results import InterviewResult
 from hub.models import Identity, Invite
+from recipes.campaigns.links import LinkProblem, read_invite
 
 MAX_ID = 2**63 - 1
 
@@ -27,8 +28,11 @@ class Link:
 
 
 def invite_id_from_token(token: str) -> tuple[int | None, str | None]:
-    """(invite id, None), or (None, why the token names no invite)."""
-    return None, "invite tokens cannot be read yet: send invite_id"
+    """(invite id, None), or (None, why the token names no invite: altered, or its link expired)."""
+    try:
+        return read_invite(token).invite_id, None
+    except LinkProblem as problem:
+        return None, f"invite_token: {problem}"
 
 
 def link(session: Session, result: InterviewResult) -> Link:

@@ -7,6 +7,7 @@ import sqlalchemy as sa
 
 from hub.db import db
 from hub.models import Identity, Invite
+from recipes.campaigns.links import invite_token
 from tests.inbound.support import assert_error
 from tests.insights.support import ANSWERS, World, result
 
@@ -135,3 +136,20 @@ def test_a_question_answered_twice_is_400(world: World) -> None:
 def test_partial_answers_are_fine(world: World) -> None:
     invite_id = world.invite()
     assert world.send(result(invite_id, answers=ANSWERS[:2])).status_code == 200
+
+
+def test_a_result_names_its_invite_by_the_links_signed_token(world: World) -> None:
+    invite_id = world.invite()
+    with world.app.test_request_context():
+        token = invite_token(invite_id, {"plan": "pro"}, expiry_days=30)
+        expired = invite_token(invite_id, {}, expiry_days=0)
+    answers = [
+        world.send(result(invite_token=token, result_id="signed")),
+        world.send(result(invite_token=token[:-3] + "xyz", result_id="tampered")),
+        world.send(result(invite_token=expired, result_id="expired")),
+    ]
+    assert [a.json["results"][0]["attributed"] for a in answers] == [True, False, False]
+    reasons = {row.external_id: row.unattributed_reason for row in world.rows()}
+    assert reasons["signed"] is None
+    assert "not valid" in str(reasons["tampered"]) and "expired" in str(reasons["expired"])
+    assert world.invite_status(invite_id) == "completed"

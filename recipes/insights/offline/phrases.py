@@ -10,14 +10,19 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass
 
+from recipes.insights.offline.sentiment import NEGATIVE, POSITIVE
 from recipes.insights.text import STOPWORDS, stem, wordlist
 
+EVALUATIVE = frozenset(POSITIVE) | frozenset(NEGATIVE)
 RUN_BREAK = re.compile(r"[^A-Za-z0-9'’ -]+")
 GENERIC = wordlist(
     """product tool app software platform company time times day days week weeks month months year
     years people person everyone someone team's stuff use used using work working need needed want
     wanted try tried trying feel felt look looked see seen start started nice good great bad fine
-    lot better worse first last next new old same different little big small sure able"""
+    lot better worse first last next new old same different little big small sure able almost right
+    never touch less every whole half long longer took take takes taking told asked said come came
+    back stop stopped keep kept put end ended ago one two three four five six seven eight nine ten
+    justify setting opening call"""
 )
 
 
@@ -46,8 +51,9 @@ def candidates(sentence: str) -> list[str]:
 
 
 def _flush(run: list[str], found: list[str]) -> None:
-    words = [w for w in run if w not in GENERIC]
-    if words and len(run) <= 3:
+    """Keeps a run that names a thing: not only generic, evaluative or adverb words."""
+    run = [w for w in run if w not in GENERIC and w not in EVALUATIVE and "'" not in w and "’" not in w]
+    if run and len(run) <= 3 and any(len(w) >= 4 and not w.endswith("ly") for w in run):
         found.append(" ".join(run))
 
 
@@ -74,4 +80,4 @@ def clusters(sentences: list[str]) -> list[Cluster]:
         home.stems |= stems
         home.sentences.add(index)
         home.score += score
-    return sorted(built, key=lambda c: (-len(c.sentences), -c.score, c.label))
+    return sorted(built, key=lambda c: (-len(c.sentences), -len(c.label.split()), -c.score, c.label))

@@ -34,6 +34,15 @@ def _gibberish(word: str) -> bool:
     return len(word) > 3 and (not VOWEL.search(word) or re.search(r"(.)\1\1", word) is not None)
 
 
+def asked_stems(context: str) -> set[str]:
+    return {stem(w) for w in content_words(context)}
+
+
+def on_topic(sentence: str, asked: set[str]) -> bool:
+    """About the product: it names a known topic or picks up the words of what was asked."""
+    return bool(tag(sentence)) or bool(asked & {stem(w) for w in content_words(sentence)})
+
+
 def assess(answers: list[str], sentences: list[str], context: str, themes: int) -> Quality:
     """`answers` are the respondent's turns, `sentences` their sentences, `context` what was asked."""
     said = [w for text in answers for w in words(text)]
@@ -45,15 +54,15 @@ def assess(answers: list[str], sentences: list[str], context: str, themes: int) 
         return Quality(
             1, f"low effort: {len(said)} words, {low} of {len(answers)} answers empty or placeholder"
         )
-    asked = {stem(w) for w in content_words(context)}
-    on_topic = sum(bool(tag(s)) or bool(asked & {stem(w) for w in content_words(s)}) for s in sentences)
-    focus = on_topic / max(1, len(sentences))
+    asked = asked_stems(context)
+    relevant = sum(on_topic(s, asked) for s in sentences)
+    focus = relevant / max(1, len(sentences))
     if focus < 0.35:
-        return Quality(2, f"mostly off-topic: {on_topic} of {len(sentences)} sentences are about the product")
-    if len(said) < 25:
+        return Quality(2, f"mostly off-topic: {relevant} of {len(sentences)} sentences are about the product")
+    if len(said) < 12:
         return Quality(2, f"short: {len(said)} words in all")
     specifics = sum(bool(SPECIFIC.search(s)) for s in sentences)
-    score = 3 + (len(said) >= 60 and focus >= 0.6) + (specifics >= 2 and themes >= 2)
-    parts = [f"{len(said)} words", f"{on_topic} of {len(sentences)} sentences on topic"]
+    score = 3 + (len(said) >= 45 and focus >= 0.6) + (specifics >= 2 and themes >= 2)
+    parts = [f"{len(said)} words", f"{relevant} of {len(sentences)} sentences on topic"]
     parts.append(f"{specifics} with specifics (reasons, numbers, examples)")
     return Quality(score, ", ".join(parts))

@@ -17,7 +17,7 @@ POSITIVE = {
         """good great love loved loving like liked nice helpful easy easier simple smooth fast quick
     intuitive clear useful handy happy glad pleased enjoy enjoyed fantastic excellent amazing awesome
     brilliant perfect reliable solid friendly responsive impressed impressive worth recommend
-    recommended fair reasonable clean polished powerful flexible best better works saved saves
+    recommended fair reasonable clean polished powerful flexible best works saved saves
     improve improved improvement delightful painless seamless effortless"""
     )
 }
@@ -31,7 +31,9 @@ NEGATIVE = {
     disappointed disappointing disappointment complicated complex tedious cumbersome unclear
     problem problems issue issues bug bugs glitch glitches laggy spam noisy steep outage outages
     downtime never nobody ignored unhappy angry upset waste wasted cancel cancelled canceled
-    churn leaving left switched"""
+    churn leaving left switched stuck wrong late unusable awkward limited shallow outdated tiny
+        brutal rough surprise nasty stopped forever ages lags breaks fails drops duplicates dead-ends
+        can't cannot couldn't doesn't didn't won't shouldn't isn't wasn't"""
     )
 }
 STRONG = {

@@ -14,7 +14,7 @@ from typing import Any
 
 from recipes.insights.concepts import by_key, tag
 from recipes.insights.offline.phrases import clusters
-from recipes.insights.offline.quality import assess
+from recipes.insights.offline.quality import asked_stems, assess, on_topic
 from recipes.insights.offline.sentiment import sentiment
 from recipes.insights.quotes import respondent_turns
 from recipes.insights.synthesis import MAX_QUOTES, MAX_THEMES, MIN_THEMES, Quote, Sentiment, Synthesis, Theme
@@ -37,11 +37,12 @@ def synthesise(
     if len(themes) < MIN_THEMES:
         themes += _phrase_themes(texts, topics, MIN_THEMES - len(themes))
     themes = themes[:MAX_THEMES]
-    mood = sentiment(texts)
     context = " ".join(
         [str(t.get("text", "")) for t in transcript if t.get("speaker") == "interviewer"]
         + [str(q.get("text", "")) for q in questions]
     )
+    asked = asked_stems(context)
+    mood = sentiment([t for t in texts if on_topic(t, asked)])  # about the product, not the weekend
     replies = [str(transcript[i].get("text", "")) for i in turns] + written
     quality = assess(replies, texts, context, len(topics))
     return Synthesis(
@@ -71,15 +72,15 @@ def _topics(texts: list[str]) -> list[tuple[str, float]]:
 
 
 def _phrase_themes(texts: list[str], topics: list[tuple[str, float]], wanted: int) -> list[Theme]:
-    """Clusters of phrases in sentences no topic explains, as low-confidence themes."""
-    covered = {key for key, _ in topics}
-    loose = [t for t in texts if not set(tag(t)) & covered]
-    found = []
-    for cluster in clusters(loose)[:wanted]:
-        if len(cluster.label) >= 4:
-            found.append(
-                Theme(label=cluster.label.capitalize(), confidence=0.3 if len(cluster.sentences) > 1 else 0.2)
-            )
+    """Clusters of key phrases about something the topics found do not already name, low confidence."""
+    named = set().union(*(by_key()[key].stems for key, _ in topics))
+    found: list[Theme] = []
+    for cluster in clusters(texts):
+        if len(found) == wanted:
+            break
+        if len(cluster.label) >= 4 and not cluster.stems & named and not tag(cluster.label):
+            confidence = 0.3 if len(cluster.sentences) > 1 else 0.2
+            found.append(Theme(label=cluster.label.capitalize(), confidence=confidence))
     return found
 
 
