@@ -17,6 +17,7 @@ import json
 import uuid
 from array import array
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -25,6 +26,7 @@ from werkzeug.datastructures import CombinedMultiDict, MultiDict
 from werkzeug.routing import Rule
 from werkzeug.wrappers import Request, Response
 
+from connectors.sdk.fakes.population import Person
 from connectors.sdk.fakes.server import ApiError, FakeServer, as_int, basic_matches, json_response
 
 COHORT_ID_BASE = 3_184_001
@@ -53,6 +55,20 @@ class Session:
 def mp_time(moment: datetime) -> str:
     """Mixpanel's profile dates: ISO 8601 to the second, no zone."""
     return moment.strftime("%Y-%m-%dT%H:%M:%S")
+
+
+PROPERTIES: dict[str, Callable[[Person], Any]] = {
+    "$email": lambda p: p.email,
+    "$first_name": lambda p: p.first_name,
+    "$last_name": lambda p: p.last_name,
+    "$name": lambda p: f"{p.first_name} {p.last_name}",
+    "$created": lambda p: mp_time(p.created_at),
+    "$last_seen": lambda p: mp_time(p.updated_at),
+    "$country_code": lambda p: p.country,
+    "$timezone": lambda p: p.time_zone,
+    "plan": lambda p: p.plan,
+}
+"""A generated person's profile properties; properties set since (`extra`) take precedence."""
 
 
 class MixpanelFake(FakeServer):
@@ -125,23 +141,21 @@ class MixpanelFake(FakeServer):
 
     # -- rendering ----------------------------------------------------------------------------
     def profile(self, index: int, output: tuple[str, ...] | None) -> dict[str, Any]:
+        """Only the properties asked for are rendered: a cohort sync asks for a few of a million."""
         person = self.population.person(index)
-        properties: dict[str, Any] = {
-            "$email": person.email,
-            "$first_name": person.first_name,
-            "$last_name": person.last_name,
-            "$name": f"{person.first_name} {person.last_name}",
-            "$created": mp_time(person.created_at),
-            "$last_seen": mp_time(person.updated_at),
-            "$country_code": person.country,
-            "$timezone": person.time_zone,
-            "plan": person.plan,
-            **person.extra,
+        extra = person.extra
+        if output is None:
+            properties = {name: render(person) for name, render in PROPERTIES.items()} | extra
+        else:
+            properties = {
+                name: extra[name] if name in extra else PROPERTIES[name](person)
+                for name in output
+                if name in extra or name in PROPERTIES
+            }
+        return {
+            "$distinct_id": self.member_id(index),
+            "$properties": {k: v for k, v in properties.items() if v is not None},  # unset ones are absent
         }
-        properties = {k: v for k, v in properties.items() if v is not None}  # unset properties are absent
-        if output is not None:
-            properties = {k: properties[k] for k in output if k in properties}
-        return {"$distinct_id": self.member_id(index), "$properties": properties}
 
     def cohort(self, index: int) -> dict[str, Any]:
         created = self.population.person(0).created_at if self.population.total else datetime(2022, 1, 1)

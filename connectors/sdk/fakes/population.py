@@ -121,6 +121,7 @@ class Population:
         self._joined: list[dict[int, datetime]] = [{} for _ in cohorts]
         self._left: list[set[int]] = [set() for _ in cohorts]
         self._base_counts: list[int] | None = None
+        self._step = max(1, SPAN_S // max(size, 1))
 
     @property
     def total(self) -> int:
@@ -130,26 +131,30 @@ class Population:
         return 0 <= index < self._next
 
     def person(self, index: int) -> Person:
-        if not self.exists(index):
+        """Computed afresh each time (a page of a million-member walk renders each person once):
+        positional arguments throughout, since keyword parsing is most of the cost at this size."""
+        if not 0 <= index < self._next:
             raise KeyError(index)
         b = _digest(self._key, index)
         first, last = FIRST_NAMES[b[0] % len(FIRST_NAMES)], LAST_NAMES[b[1] % len(LAST_NAMES)]
         country = COUNTRIES[b[2] % len(COUNTRIES)]
-        step = max(1, SPAN_S // max(self.size, 1))
-        created = EPOCH + timedelta(seconds=index * step + int.from_bytes(b[4:8], "little") % step)
+        step = self._step
+        created = EPOCH + timedelta(0, index * step + int.from_bytes(b[4:8], "little") % step)
         person = Person(
-            index=index,
-            email=f"{SLUGS[first]}.{SLUGS[last]}.{index}@example.com",
-            first_name=first,
-            last_name=last,
-            plan=PLANS[b[3] % len(PLANS)],
-            country=country.code,
-            time_zone=country.time_zone,
-            created_at=created,
-            updated_at=created,
+            index,
+            f"{SLUGS[first]}.{SLUGS[last]}.{index}@example.com",
+            first,
+            last,
+            PLANS[b[3] % len(PLANS)],
+            country.code,
+            country.time_zone,
+            created,
+            created,
         )
-        for name, value in self._overrides.get(index, {}).items():
-            setattr(person, name, dict(value) if name == "extra" else value)
+        changes = self._overrides.get(index)
+        if changes:
+            for name, value in changes.items():
+                setattr(person, name, dict(value) if name == "extra" else value)
         return person
 
     def add(self, values: Mapping[str, Any] | None = None) -> int:
@@ -191,13 +196,13 @@ class Population:
                 return int(match.group(1))
         return None
 
-    def _base_member(self, cohort: int, index: int) -> bool:
+    def _base_member(self, cohort: int, index: int, digest: bytes | None = None) -> bool:
         spec = self.cohorts[cohort]
         if index >= self.size:
             return False
         if spec.percent >= 100 and spec.plan is None:
             return True
-        b = _digest(self._key, index)
+        b = digest or _digest(self._key, index)
         if spec.plan is not None and PLANS[b[3] % len(PLANS)] != spec.plan:
             return False
         slot = 8 + 2 * (cohort % 4)
@@ -227,16 +232,17 @@ class Population:
         if index in self._joined[cohort]:
             return self._joined[cohort][index]
         b = _digest(self._key, index)  # generated members joined within 30 days of signing up
-        return self.person(index).created_at + timedelta(
-            seconds=int.from_bytes(b[16:20], "little") % 2_592_000
-        )
+        return self.person(index).created_at + timedelta(0, int.from_bytes(b[16:20], "little") % 2_592_000)
 
     def count(self, cohort: int) -> int:
         if self._base_counts is None:
-            counts = [0] * len(self.cohorts)
-            for i in range(self.size):  # index-major, so each digest is computed once
-                for c in range(len(self.cohorts)):
-                    counts[c] += self._base_member(c, i)
+            everyone = [c for c, spec in enumerate(self.cohorts) if spec.percent >= 100 and spec.plan is None]
+            some = [c for c in range(len(self.cohorts)) if c not in everyone]
+            counts = [self.size if c in everyone else 0 for c in range(len(self.cohorts))]
+            for i in range(self.size if some else 0):  # index-major, so each digest is computed once
+                digest = _digest.__wrapped__(self._key, i)  # a walk of every index would only churn the cache
+                for c in some:
+                    counts[c] += self._base_member(c, i, digest)
             self._base_counts = counts
         added = sum(1 for i in self._joined[cohort] if not self._base_member(cohort, i))
         return self._base_counts[cohort] - len(self._left[cohort]) + added
