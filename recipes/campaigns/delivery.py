@@ -12,7 +12,7 @@ carries the invite's key (`invite-<id>`), so a receiver that deduplicates sees o
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any, cast
 
 import sqlalchemy as sa
@@ -90,7 +90,6 @@ def _send_or_refusal(
     found = channels.get(row.campaign)
     if isinstance(found, Refused):
         return found
-    channel, config, name = found
     if not row.link or len(row.link) > MAX_LINK:
         return Refused(
             f"the link is longer than {MAX_LINK} characters; list fewer context traits", code="config_error"
@@ -99,18 +98,19 @@ def _send_or_refusal(
         message = build(row, row.link, item.idempotency_key, identities)
     except RenderProblem as exc:
         return Refused(str(exc), code="config_error")
-    return lambda: _deliver(channel, config, message, name, item.tried_before)
+    return lambda: _deliver(found, message, item.tried_before)
 
 
-def _deliver(channel: Channel, config: dict[str, Any], message: Message, name: str, ask_first: bool) -> Sent:
+def _deliver(route: _Route, message: Message, ask_first: bool) -> Sent:
+    name = route.name
     if ask_first:
-        earlier = channel.lookup(config, message)
+        earlier = route.channel.lookup(route.config, message)
         if earlier is not None:
             return Sent(
                 _result(earlier, name, found=True), f"{name}: an earlier attempt arrived; not sent again"
             )
-    receipt = channel.send(config, message)
-    to = message.recipient.email if name == "email" else name
+    receipt = route.channel.send(route.config, message)
+    to = message.recipient.email if name == "email" else route.where
     return Sent(_result(receipt, name, found=False), f"sent by {name} to {to}")
 
 
@@ -123,14 +123,24 @@ def _result(receipt: Receipt, channel: str, *, found: bool) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True)
+class _Route:
+    """How a campaign's invites travel: the channel, its connection's settings, in words where."""
+
+    channel: Channel
+    config: dict[str, Any]
+    name: str
+    where: str
+
+
 class _Channels:
     """The delivering connection of each campaign, its settings read (decrypted) once per batch."""
 
     def __init__(self, session: Session) -> None:
         self._session = session
-        self._found: dict[int, tuple[Channel, dict[str, Any], str] | Refused] = {}
+        self._found: dict[int, _Route | Refused] = {}
 
-    def get(self, campaign: Mapping[str, Any]) -> tuple[Channel, dict[str, Any], str] | Refused:
+    def get(self, campaign: Mapping[str, Any]) -> _Route | Refused:
         connection_id = campaign.get("connection_id")
         if not connection_id:
             return Refused(
@@ -140,7 +150,7 @@ class _Channels:
             self._found[connection_id] = self._load(int(connection_id), str(campaign.get("channel")))
         return self._found[connection_id]
 
-    def _load(self, connection_id: int, channel_name: str) -> tuple[Channel, dict[str, Any], str] | Refused:
+    def _load(self, connection_id: int, channel_name: str) -> _Route | Refused:
         connection = self._session.get(Connection, connection_id)
         if connection is None:
             return Refused(f"the campaign's connection {connection_id} no longer exists", code="config_error")
@@ -151,7 +161,7 @@ class _Channels:
             return Refused(f"connection {connection_id}: {exc}", code="config_error")
         if channel is None:
             return Refused(f"a {connection.connector} connection cannot deliver invites", code="config_error")
-        return channel, config, channel_name
+        return _Route(channel, config, channel_name, f"connection {connection_id} ({connection.name})")
 
 
 def _rows(session: Session, invite_ids: list[int]) -> dict[int, InviteRow]:

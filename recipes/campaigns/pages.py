@@ -35,7 +35,9 @@ PAGE = """<!doctype html>
 
 
 def page(title: str, text: str, status: int = 200, *, form: bool = False) -> Response:
-    response = Response(render_template_string(PAGE, title=title, text=text, form=form), status=status)
+    response = Response(
+        render_template_string(PAGE, title=title, text=text, form=form), status, mimetype="text/html"
+    )
     response.headers["Cache-Control"] = "no-store"
     response.headers["Referrer-Policy"] = "no-referrer"
     return response

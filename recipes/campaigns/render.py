@@ -1,9 +1,10 @@
 """An invite's words: the campaign's subject and body rendered in the sandbox, as text and as HTML.
 
-The templates are the ones saving checked (recipes.engine.templates); the text part renders
-them as written, the HTML part renders the same source with every value escaped and the link
-as an anchor, so a trait holding `<script>` is shown, never run. Both end with the way to
-opt out. A body that never uses `{{ link }}` still gets the link, after its text.
+The templates are the ones saving checked (recipes.engine.templates), plain text written by a
+person. The HTML part is that same text escaped as a whole (what the template says and every
+value in it, so a trait holding `<script>` or a body saying `<3` is shown, never run), in
+paragraphs, with the link as an anchor. Both parts end with the way to opt out. A body that
+never uses `{{ link }}` still gets the link, after its text.
 """
 
 from __future__ import annotations
@@ -14,12 +15,12 @@ from functools import lru_cache
 from typing import Any
 
 from jinja2 import Template, TemplateError, meta
-from jinja2.sandbox import SandboxedEnvironment
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from recipes.engine.templates import ENV
 
-HTML_ENV = SandboxedEnvironment(autoescape=True)
+_MARKER = "journeyhub-invite-link-e3b0c442"
+"""Stands for the link while the text is escaped into HTML, then becomes its anchor."""
 DEFAULT_SUBJECT = "Could we ask you a few questions?"
 DEFAULT_BODY = (
     "Hi{% if traits.first_name %} {{ traits.first_name }}{% endif %},\n\n"
@@ -78,36 +79,35 @@ def render(
     """Subject, text and HTML of one invite; RenderProblem when a template fails on these values."""
     source = campaign.get("body") or DEFAULT_BODY
     try:
-        subject = _compiled(campaign.get("subject") or DEFAULT_SUBJECT, False).render(
-            {**variables, "link": link}
-        )
-        text = _compiled(source, False).render({**variables, "link": link})
-        anchor = Markup('<a href="{0}">{0}</a>').format(link)
-        html = _compiled(source, True).render({**variables, "link": anchor})
+        subject = _compiled(campaign.get("subject") or DEFAULT_SUBJECT).render({**variables, "link": link})
+        marked = _compiled(source).render({**variables, "link": _MARKER})
         uses_link = _uses_link(source)
     except TemplateError as exc:
         raise RenderProblem(f"the campaign's template failed: {exc}") from None
     except (ArithmeticError, LookupError, TypeError, ValueError) as exc:
         raise RenderProblem(f"the campaign's template failed: {type(exc).__name__}: {exc}") from None
     if not uses_link:
-        text += f"\n\n{link}"
-        html += Markup("\n\n") + anchor
-    text += f"\n\n--\nNo more research invitations: {unsubscribe}"
+        marked += f"\n\n{_MARKER}"
+    anchor = Markup('<a href="{0}">{0}</a>').format(link)
+    html = _paragraphs(escape(marked)).replace(_MARKER, anchor)
+    text = marked.replace(_MARKER, link) + f"\n\n--\nNo more research invitations: {unsubscribe}"
     footer = Markup(
         '<p style="font-size:small">No more research invitations: <a href="{0}">unsubscribe</a></p>'
     )
-    return Rendered(" ".join(subject.split()), text, _paragraphs(html) + footer.format(unsubscribe))
+    return Rendered(" ".join(subject.split()), text, str(html + footer.format(unsubscribe)))
 
 
-def _paragraphs(html: str) -> str:
+def _paragraphs(html: Markup) -> Markup:
     """Blank lines part paragraphs and single newlines break lines, as in the text part."""
     blocks = [block.strip() for block in html.replace("\r\n", "\n").split("\n\n") if block.strip()]
-    return "".join(f"<p>{block.replace(chr(10), '<br>')}</p>" for block in blocks)
+    return Markup("").join(
+        Markup("<p>{}</p>").format(block.replace("\n", Markup("<br>"))) for block in blocks
+    )
 
 
 @lru_cache(maxsize=256)
-def _compiled(source: str, html: bool) -> Template:
-    return (HTML_ENV if html else ENV).from_string(source)
+def _compiled(source: str) -> Template:
+    return ENV.from_string(source)
 
 
 @lru_cache(maxsize=256)
