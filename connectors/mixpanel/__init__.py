@@ -1,17 +1,21 @@
-"""Mixpanel: cohorts pulled through the Query API (cohorts/list, engage filtered by cohort).
+"""Mixpanel: cohorts pulled through the Query API (cohorts/list, engage filtered by cohort), or
+pushed by Mixpanel's cohort sync to `/hooks/mixpanel/<connection id>`.
 
 Service-account HTTP Basic auth on a project id; the project's data residency (US, EU, IN)
-picks the API host.
+picks the API host. Pushes carry the HTTP Basic pair set on the connection (the password is
+generated when left empty), which is what Mixpanel's custom webhook is given.
 """
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 from connectors.mixpanel.client import MAX_PAGE_SIZE, REGIONS, MixpanelClient
 from connectors.mixpanel.fake import start as start_fake
 from connectors.mixpanel.kinds import MIXPANEL_DISTINCT_ID
 from connectors.mixpanel.source import MixpanelSource
+from connectors.mixpanel.webhook import MixpanelWebhook
 from connectors.sdk import (
     Capability,
     CheckResult,
@@ -63,11 +67,26 @@ class MixpanelConnector(Connector):
                 minimum=1,
                 maximum=MAX_PAGE_SIZE,
             ),
+            ConfigField(
+                name="webhook_username",
+                label="Username Mixpanel's cohort sync webhook sends (HTTP Basic)",
+                default="mixpanel",
+            ),
+            ConfigField(
+                name="webhook_password",
+                label="Password Mixpanel's cohort sync webhook sends (HTTP Basic)",
+                secret=True,
+                help="generated and shown once when left empty",
+            ),
         ),
-        capabilities=frozenset({Capability.SOURCE}),
+        capabilities=frozenset({Capability.SOURCE, Capability.WEBHOOK}),
         identity_kinds=(MIXPANEL_DISTINCT_ID,),
     )
     source = MixpanelSource()
+    webhook = MixpanelWebhook()
+
+    def generate_settings(self, config: dict[str, Any]) -> dict[str, Any]:
+        return {} if config.get("webhook_password") else {"webhook_password": secrets.token_urlsafe(24)}
 
     def test_connection(self, config: dict[str, Any]) -> CheckResult:
         return check(lambda: MixpanelClient(config).probe())

@@ -9,6 +9,7 @@ is refused. Service-account Basic auth with ``project_id`` in the query string; 
 account is Mixpanel's 401 with its error body, and past the allowance (``rate_limit()``,
 default 60 queries an hour, not enforced unless asked) a 429 whose message says so.
 Error bodies are ``{"error": ..., "status": "error"}``; the exact wording is unconfirmed.
+It also pushes, as Mixpanel's cohort sync to a custom webhook does (``fake_push``).
 """
 
 from __future__ import annotations
@@ -26,7 +27,9 @@ from werkzeug.datastructures import CombinedMultiDict, MultiDict
 from werkzeug.routing import Rule
 from werkzeug.wrappers import Request, Response
 
+from connectors.mixpanel.fake_push import MixpanelPusher
 from connectors.sdk.fakes.population import Person
+from connectors.sdk.fakes.pushing import PUSH_PATH
 from connectors.sdk.fakes.server import ApiError, FakeServer, as_int, basic_matches, json_response
 
 COHORT_ID_BASE = 3_184_001
@@ -71,7 +74,7 @@ PROPERTIES: dict[str, Callable[[Person], Any]] = {
 """A generated person's profile properties; properties set since (`extra`) take precedence."""
 
 
-class MixpanelFake(FakeServer):
+class MixpanelFake(FakeServer, MixpanelPusher):
     default_rate_limit = (60, 3600.0)  # Query API: 60 queries per hour per project
     standard_custom_fields = frozenset({"plan"})
 
@@ -90,11 +93,12 @@ class MixpanelFake(FakeServer):
                 Rule(f"{prefix}/cohorts/list", methods=["GET", "POST"], endpoint="list_cohorts"),
                 Rule(f"{prefix}/engage", methods=["GET", "POST"], endpoint="engage"),
             ]
-        return rules
+        return [*rules, Rule(PUSH_PATH, methods=["POST"], endpoint="push_route")]
 
     # -- identity and dialect ---------------------------------------------------------------
     def authorized(self, request: Request) -> bool:
-        return basic_matches(request, self.username, self.token)
+        """The push control route is the fake's own, like /_fake/requests: no Mixpanel credentials."""
+        return request.path == PUSH_PATH or basic_matches(request, self.username, self.token)
 
     def provider_credentials(self) -> dict[str, str]:
         return {
