@@ -8,6 +8,7 @@ page one again.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 from connectors.sdk import HttpClient, outbound, paginate
@@ -17,14 +18,18 @@ MAX_PER_PAGE = 150
 
 
 class IntercomClient:
-    def __init__(self, config: dict[str, Any]) -> None:
+    def __init__(self, config: dict[str, Any], *, attempts: int | None = None) -> None:
+        """`attempts` caps the scope's retries; a delivery channel sends once (the outbox retries)."""
         token = str(config.get("access_token") or "")
         headers = {
             "Authorization": f"Bearer {token}",
             "Accept": "application/json",
             "Intercom-Version": API_VERSION,
         }
-        self.http: HttpClient = outbound().client(str(config["base_url"]), headers=headers)
+        policy = outbound().policy
+        if attempts is not None:
+            policy = replace(policy, max_attempts=attempts)
+        self.http = HttpClient(str(config["base_url"]), policy, headers=headers)
 
     def search_pages(self, query: dict[str, Any], per_page: int) -> Iterator[list[dict[str, Any]]]:
         """Contacts matching `query`, oldest first, one page at a time."""

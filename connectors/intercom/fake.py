@@ -1,11 +1,12 @@
-"""Intercom REST imitation: contact search and listing, segments, tags (see apis.md §5).
+"""Intercom REST imitation: contact search and listing, segments, tags (see apis.md §5), and messages.
 
 Segments are the cohorts. Search reads its cursor only from the body's ``pagination``
 object, as Intercom does: a ``starting_after`` in the query string is ignored and page one
 comes back again, which is the mistake this fake exists to catch. Cursors name the last
 contact returned (not an offset), so paging stays exact while members come and go.
 Intercom has no time-zone field on contacts; the generated workspace keeps it in the
-``time_zone`` custom attribute next to ``plan``.
+``time_zone`` custom attribute next to ``plan``. Messages and conversations live in
+``fake_messages.py``.
 """
 
 from __future__ import annotations
@@ -22,9 +23,10 @@ from typing import Any
 from werkzeug.routing import Rule
 from werkzeug.wrappers import Request, Response
 
+from connectors.intercom.fake_messages import IntercomMessaging
 from connectors.intercom.search import evaluate, validate
 from connectors.sdk.fakes.population import COUNTRY_BY_CODE, Person, utcnow
-from connectors.sdk.fakes.server import ApiError, FakeServer, as_int, json_response, read_json
+from connectors.sdk.fakes.server import ApiError, as_int, json_response, read_json
 
 MAX_PER_PAGE, DEFAULT_PER_PAGE = 150, 50
 STANDARD_WRITABLE = (
@@ -76,7 +78,7 @@ def _cursor(created_at: int, contact_id: str) -> str:
     return base64.b64encode(json.dumps([created_at * 1000, contact_id]).encode()).decode()
 
 
-class IntercomFake(FakeServer):
+class IntercomFake(IntercomMessaging):
     default_rate_limit = (1666, 10.0)  # 10,000/min per app, enforced in 10-second windows
     standard_custom_fields = frozenset({"plan", "time_zone"})
 
@@ -102,6 +104,7 @@ class IntercomFake(FakeServer):
             Rule("/segments/<segment_id>", methods=["GET"], endpoint="get_segment"),
             Rule("/tags", methods=["GET"], endpoint="list_tags"),
             Rule("/tags", methods=["POST"], endpoint="save_tag"),
+            *self.messaging_routes(),
         ]
 
     # -- identity and dialect ---------------------------------------------------------------

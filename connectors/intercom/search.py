@@ -1,7 +1,7 @@
-"""Intercom's contact search language: which queries it accepts and how one contact fares.
+"""Intercom's search language (contacts and conversations): which queries it accepts, how one record fares.
 
 Kept apart from the fake because the rules depend only on the query's JSON and the
-contact as the API renders it; segment and tag membership, which only the fake knows,
+record as the API renders it; segment and tag membership, which only the fake knows,
 comes in as a callback.
 """
 
@@ -36,11 +36,35 @@ SEARCHABLE = frozenset(
 )
 
 
-def validate(node: Any, depth: int = 0) -> None:
+CONVERSATION_SEARCHABLE = frozenset(
+    {
+        "id",
+        "created_at",
+        "updated_at",
+        "source",
+        "contact_ids",
+        "teammate_ids",
+        "admin_assignee_id",
+        "team_assignee_id",
+        "channel_initiated",
+        "open",
+        "read",
+        "state",
+        "waiting_since",
+        "snoozed_until",
+        "tag_ids",
+        "priority",
+        "statistics",
+        "conversation_rating",
+    }
+)
+
+
+def validate(node: Any, depth: int = 0, searchable: frozenset[str] = SEARCHABLE) -> None:
     if not isinstance(node, dict):
         raise ApiError(400, "query must be an object")
     if "field" in node:
-        if node["field"].split(".", 1)[0] not in SEARCHABLE:
+        if str(node["field"]).split(".", 1)[0] not in searchable:
             raise ApiError(400, f"{node['field']} is not a searchable field")
         if node.get("operator") not in ("=", "!=", "IN", "NIN", "<", ">", "~", "!~", "^", "$"):
             raise ApiError(400, f"Operator {node.get('operator')} is not supported")
@@ -50,7 +74,7 @@ def validate(node: Any, depth: int = 0) -> None:
     if depth >= MAX_DEPTH or len(node["value"]) > MAX_FILTERS:
         raise ApiError(400, f"At most {MAX_DEPTH} levels of nesting and {MAX_FILTERS} filters per group")
     for child in node["value"]:
-        validate(child, depth + 1)
+        validate(child, depth + 1, searchable)
 
 
 def evaluate(
