@@ -33,13 +33,6 @@ GOOD: dict[str, Any] = {
 }
 
 
-@pytest.fixture
-def fake() -> Iterator[AnthropicFake]:
-    server = AnthropicFake().serve()
-    yield server
-    server.stop()
-
-
 def claude_world(tmp_path: Path, database_url: str, fake: AnthropicFake, **extra: Any) -> World:
     app = make_app(
         tmp_path,
