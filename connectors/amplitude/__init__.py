@@ -1,11 +1,16 @@
-"""Amplitude: behavioral cohorts pulled through the asynchronous Behavioral Cohorts download API.
+"""Amplitude: behavioral cohorts pulled through the asynchronous Behavioral Cohorts download API,
+or pushed by Amplitude's cohort webhooks to `/hooks/amplitude/<connection id>`.
 
 Basic auth with the project's API key and secret key; the project's data residency (US, EU)
-picks the API host.
+picks the API host. Pushes carry a header set on the connection (its value is generated when
+left empty), added to the Amplitude destination as one of its custom headers.
 """
 
 from __future__ import annotations
 
+import re
+import secrets
+from collections.abc import Mapping
 from typing import Any
 
 from connectors.amplitude.client import (
@@ -17,16 +22,20 @@ from connectors.amplitude.client import (
 from connectors.amplitude.fake import start as start_fake
 from connectors.amplitude.kinds import AMPLITUDE_ID
 from connectors.amplitude.source import DEFAULT_PAGE_SIZE, AmplitudeSource
+from connectors.amplitude.webhook import DEFAULT_HEADER, AmplitudeWebhook
 from connectors.sdk import (
     Capability,
     CheckResult,
     ConfigField,
+    ConfigProblem,
     Connector,
     ConnectorSpec,
     FieldType,
     check,
 )
 from connectors.sdk.fakes.server import FakeServer
+
+HEADER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{0,99}")
 
 
 class AmplitudeConnector(Connector):
@@ -85,11 +94,32 @@ class AmplitudeConnector(Connector):
                 maximum=86_400,
                 help="exports commonly take 30 to 60 seconds",
             ),
+            ConfigField(
+                name="webhook_header",
+                label="Header Amplitude's cohort webhooks send the secret in",
+                default=DEFAULT_HEADER,
+            ),
+            ConfigField(
+                name="webhook_secret",
+                label="Value of that header",
+                secret=True,
+                help="generated and shown once when left empty",
+            ),
         ),
-        capabilities=frozenset({Capability.SOURCE}),
+        capabilities=frozenset({Capability.SOURCE, Capability.WEBHOOK}),
         identity_kinds=(AMPLITUDE_ID,),
     )
     source = AmplitudeSource()
+    webhook = AmplitudeWebhook()
+
+    def prepare_config(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        config = super().prepare_config(values)
+        if not HEADER_NAME.fullmatch(str(config.get("webhook_header", DEFAULT_HEADER))):
+            raise ConfigProblem({"webhook_header": "must be an HTTP header name (letters, digits and -)"})
+        return config
+
+    def generate_settings(self, config: dict[str, Any]) -> dict[str, Any]:
+        return {} if config.get("webhook_secret") else {"webhook_secret": secrets.token_urlsafe(24)}
 
     def test_connection(self, config: dict[str, Any]) -> CheckResult:
         return check(lambda: AmplitudeClient(config).probe())

@@ -14,7 +14,8 @@ Basic auth ``api_key:secret_key``; wrong keys are a 401. Past the allowance (60 
 requests per 10 minutes per app, enforced only after ``rate_limit()``) comes a 429 without
 Retry-After, since the docs name none. Error bodies are ``{"error": ...}`` (unconfirmed).
 ``break_download()`` cuts the next file transfer short and answers the requests after it
-with an error: a dropped connection followed by a busy provider.
+with an error: a dropped connection followed by a busy provider. It also pushes, as Amplitude's
+cohort webhooks do (``fake_push``).
 """
 
 from __future__ import annotations
@@ -31,7 +32,9 @@ from werkzeug.routing import Rule
 from werkzeug.wrappers import Request, Response
 
 from connectors.amplitude.fake_files import Bucket, FileBody, gzip_csv
+from connectors.amplitude.fake_push import AmplitudePusher
 from connectors.sdk.fakes.population import Person
+from connectors.sdk.fakes.pushing import PUSH_PATH
 from connectors.sdk.fakes.server import ApiError, FakeServer, basic_matches, json_response, numeric_index
 
 ID_BASE = 300_000_000_000
@@ -68,7 +71,7 @@ class _Break:
     retry_after: int | None
 
 
-class AmplitudeFake(FakeServer):
+class AmplitudeFake(FakeServer, AmplitudePusher):
     default_rate_limit = (60, 600.0)
     standard_custom_fields = frozenset({"plan"})
 
@@ -99,6 +102,7 @@ class AmplitudeFake(FakeServer):
             Rule("/api/5/cohorts/request/<cohort_id>", methods=["GET"], endpoint="request_cohort"),
             Rule("/api/5/cohorts/request-status/<request_id>", methods=["GET"], endpoint="request_status"),
             Rule("/api/5/cohorts/request/<request_id>/file", methods=["GET"], endpoint="download"),
+            Rule(PUSH_PATH, methods=["POST"], endpoint="push_route"),
         ]
 
     def serve(self) -> Self:
@@ -111,7 +115,8 @@ class AmplitudeFake(FakeServer):
 
     # -- identity and dialect ---------------------------------------------------------------
     def authorized(self, request: Request) -> bool:
-        return basic_matches(request, self.api_key, self.token)
+        """The push control route is the fake's own, like /_fake/requests: no Amplitude keys."""
+        return request.path == PUSH_PATH or basic_matches(request, self.api_key, self.token)
 
     def provider_credentials(self) -> dict[str, str]:
         return {"api_key": self.api_key, "secret_key": self.token}
