@@ -15,11 +15,13 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from connectors.sdk import EMAIL, JourneyEvent, PushKind
+from connectors.sdk import PushKind
 from hub.cohorts.diff import CHUNK, EXITED, Target, external_id
-from hub.inbound.store import store_events
-from hub.models import Cohort, CohortMember, Connection, StagedMember
+from hub.db import insert_ignore, utcnow
+from hub.inbound.store import EVALUATE_JOB
+from hub.models import Cohort, CohortMember, Connection, Event, StagedMember
 from hub.models.pushes import PENDING, PushDelivery
+from hub.runtime.jobs import enqueue_after_commit
 
 
 @dataclass(frozen=True)
@@ -77,24 +79,27 @@ def target_of(session: Session, cohort_id: int) -> Target:
 
 
 def leave(session: Session, target: Target, run_id: int, now: datetime) -> int:
-    """Stored members named in the run's staging leave: a cohort_exited event each, in chunks."""
+    """Stored members named in the run's staging leave, each with a cohort_exited event on the
+    profile they entered as (as a pull's diff writes it), in chunks; evaluated after commit."""
     named = sa.exists().where(
         StagedMember.run_id == run_id, StagedMember.member_ref == CohortMember.member_ref
     )
     done, last_id = 0, 0
     while True:
         rows = session.execute(
-            sa.select(CohortMember.id, CohortMember.member_ref, CohortMember.identities, CohortMember.traits)
+            sa.select(CohortMember.id, CohortMember.member_ref, CohortMember.profile_id, CohortMember.traits)
             .where(CohortMember.cohort_id == target.cohort_id, CohortMember.id > last_id, named)
             .order_by(CohortMember.id)
             .limit(CHUNK)
         ).all()
         if not rows:
             return done
-        events = [_exit(target, run_id, r.member_ref, r.identities, r.traits, now) for r in rows]
-        store_events(session, target.connection_id, events)
+        received = utcnow()
+        events = [_exit(target, run_id, r.member_ref, r.profile_id, r.traits, now, received) for r in rows]
+        stored = session.scalars(insert_ignore(session, Event).values(events).returning(Event.id)).all()
+        if stored:
+            enqueue_after_commit(session, EVALUATE_JOB, sorted(stored))
         session.execute(sa.delete(CohortMember).where(CohortMember.id.in_([r.id for r in rows])))
-        session.flush()
         done, last_id = done + len(rows), rows[-1].id
 
 
@@ -102,18 +107,17 @@ def _exit(
     target: Target,
     run_id: int,
     ref: str,
-    identities: Mapping[str, Any],
+    profile_id: int,
     traits: Mapping[str, Any],
     now: datetime,
-) -> JourneyEvent:
-    """The same event a pull's diff writes when a member leaves, keyed the same way."""
-    stable = {k: v for k, v in identities.items() if k != EMAIL.name} or dict(identities)
-    return JourneyEvent(
-        external_id=external_id(target, run_id, ref, "exited"),
-        name=EXITED,
-        identities=stable,
-        occurred_at=now,
-        properties={
+    received: datetime,
+) -> dict[str, Any]:
+    return {
+        "connection_id": target.connection_id,
+        "external_id": external_id(target, run_id, ref, "exited"),
+        "name": EXITED,
+        "profile_id": profile_id,
+        "properties": {
             "cohort_id": target.cohort_id,
             "cohort_name": target.name,
             "source_ref": target.source_ref,
@@ -121,4 +125,6 @@ def _exit(
             "member_ref": ref,
             "traits": dict(traits),
         },
-    )
+        "occurred_at": now,
+        "received_at": received,
+    }

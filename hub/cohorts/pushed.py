@@ -32,6 +32,8 @@ log = logging.getLogger(__name__)
 APPLY_JOB = "hub.cohorts.pushed.apply_pushes"
 RUN_KIND = "cohort_push"
 ATTEMPTS = 4
+STAGE_CHUNK = 1000
+"""Members staged per statement: a pushed page may be far larger than a pulled one."""
 WAITS_S = (2, 5, 15, 30, 60, 120, 300)
 """How long a job waits for a pull that holds the cohort, growing with each look."""
 
@@ -96,8 +98,14 @@ def _cohort_id(session: Session, connection_id: int, push: CohortPush) -> int:
 
 
 def _stored(member: Member) -> dict[str, Any]:
-    identities = {k: v for k, v in member.identities.items() if v not in (None, "")}
-    return {"ref": member.ref, "identities": identities, "traits": dict(member.traits)}
+    """As staging takes it back (it drops the empty identities then); a page may hold thousands,
+    so the receiver's own dicts are kept rather than copied."""
+    identities, traits = member.identities, member.traits
+    return {
+        "ref": member.ref,
+        "identities": identities if type(identities) is dict else dict(identities),
+        "traits": traits if type(traits) is dict else dict(traits),
+    }
 
 
 @jobs.job
@@ -173,9 +181,12 @@ def _stage(session: Session, target: Target, run_id: int, unit: Unit) -> dict[st
     seen = skipped = 0
     for delivery_id in unit.ids:
         stored = session.scalar(sa.select(PushDelivery.members).where(PushDelivery.id == delivery_id)) or []
-        members = [Member(m["ref"], m["identities"], m["traits"]) for m in stored]
-        staged, unusable = staging.stage(session, run_id, target.cohort_id, members)
-        seen, skipped = seen + staged, skipped + unusable
+        for start in range(0, len(stored), STAGE_CHUNK):  # a statement's parameters are bounded
+            chunk = [
+                Member(m["ref"], m["identities"], m["traits"]) for m in stored[start : start + STAGE_CHUNK]
+            ]
+            staged, unusable = staging.stage(session, run_id, target.cohort_id, chunk)
+            seen, skipped = seen + staged, skipped + unusable
     return {"members_seen": seen, "members_skipped": skipped}
 
 
