@@ -22,6 +22,10 @@ def run_worker(app: Flask) -> None:
             "journeyhub worker needs REDIS_URL; without it `journeyhub serve` runs the jobs itself"
         )
     jobs.adopt_worker_app(app)
+    # The worker raises the pool's socket timeout above its blocking dequeue; a connection made
+    # before that keeps redis-py's 5 s default, and a dequeue on it times out and stops the worker.
+    worker = Worker([backend.queue], connection=backend.redis)
+    backend.redis.connection_pool.disconnect()
     cron = CronScheduler(connection=backend.redis)
     schedule.register(cron)
     stop = threading.Event()
@@ -30,7 +34,7 @@ def run_worker(app: Flask) -> None:
     )
     ticker.start()
     try:
-        Worker([backend.queue], connection=backend.redis).work(with_scheduler=True)
+        worker.work(with_scheduler=True)
     finally:
         stop.set()
         ticker.join(timeout=5)
