@@ -59,7 +59,7 @@ def mark(session: Session, claimant: str, marked: Sequence[Marked], started: dat
         started_at=started,
         finished_at=now,
         duration_ms=round((now - started).total_seconds() * 1000),
-        stats={"rows": len(marked), "statuses": dict(tally), "kinds": dict(kinds)},
+        stats={"rows": len(marked), "statuses": dict(tally), "kinds": dict(kinds), "claimant": claimant},
     )
     session.add(run)
     session.flush()
