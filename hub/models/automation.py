@@ -2,8 +2,8 @@
 
 `cap_claims` has no foreign key to profiles on purpose: a profile merge moves every column
 that points at profiles.id, and two claims of the merged people would collide on the key.
-`evaluated_events` is the ledger that makes evaluation exactly-once: an event without a row
-there is picked up by the sweep.
+`evaluated_events` is the ledger that makes evaluation exactly-once: an event that some
+enabled recipe looks at and that has no row there is picked up by the sweep.
 """
 
 from __future__ import annotations
@@ -136,7 +136,7 @@ class CapClaim(Base):
 
 
 class EvaluatedEvent(Base):
-    """The ledger of evaluated events; the sweep evaluates stored events missing from it."""
+    """The ledger of evaluated events; the sweep evaluates stored events a recipe looks at missing from it."""
 
     __tablename__ = "evaluated_events"
 

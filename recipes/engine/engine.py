@@ -1,11 +1,17 @@
 """The recipe engine over a batch of events: a fixed number of statements per batch, not per event.
 
 One transaction per batch. Four reads: the enabled recipes an event can trigger (indexed in
-memory by trigger key), those of the batch's events that some recipe names and the ledger
+memory by trigger key), those of the batch's events that some recipe looks at and the ledger
 does not hold yet, the workspace's rules and the people's traits. Then the invites and their
 caps (recipes.engine.decide), one decision per event x recipe, late conversions, and the
-ledger mark of every event of the batch, in one statement each; then one commit. A deadlock
-or a busy SQLite writer rolls the batch back and it runs again (recipes.engine.retry).
+ledger marks, in one statement each; then one commit. A deadlock or a busy SQLite writer
+rolls the batch back and it runs again (recipes.engine.retry).
+
+Only events some enabled recipe looks at (by name) are read, and only they get a ledger
+mark: an event no recipe looks at has nothing to evaluate, and most events are such (page
+views). A recipe fires only for events stored after it was created, as a time trigger fires
+only for windows that close after it was created, so an event that no recipe looked at when
+it was stored never needs evaluating later (recipes.engine.sweep relies on it).
 """
 
 from __future__ import annotations
@@ -18,18 +24,18 @@ from typing import Any, cast
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from hub.db import UTCDateTime, utcnow
+from hub.db import utcnow
 from hub.models import Decision, EvaluatedEvent, Event, Profile, Recipe
 from recipes.engine import rows
 from recipes.engine.conversions import withdraw_converted
 from recipes.engine.decide import Pair, decision_row, settle
 from recipes.engine.retry import retried
-from recipes.engine.rows import EventRow, RecipeRow, among, dialect_insert, insert_rows
+from recipes.engine.rows import EventRow, RecipeRow, among, insert_rows
 from recipes.engine.schema import COHORT_EVENTS, event_keys
 from recipes.engine.settings import workspace_rules
 from recipes.engine.steps import Subject, judge
 
-LEDGER = EvaluatedEvent.__table__
+LEDGER = cast(sa.Table, EvaluatedEvent.__table__)
 DECISIONS = cast(sa.Table, Decision.__table__)
 
 
@@ -77,7 +83,13 @@ class RecipeIndex:
         return named | {r.definition["trigger"]["missing"] for r in self.absence}
 
     def matching(self, event: EventRow) -> list[RecipeRow]:
-        return [r for key in event_keys(event.name, event.properties) for r in self.by_key.get(key, ())]
+        """The recipes `event` sets off: those its trigger keys name, created before it was stored."""
+        return [
+            recipe
+            for key in event_keys(event.name, event.properties)
+            for recipe in self.by_key.get(key, ())
+            if recipe.created_at <= event.received_at
+        ]
 
 
 def evaluate(session: Session, event_ids: Sequence[int], now: datetime | None = None) -> Tally:
@@ -97,7 +109,7 @@ def _evaluate(session: Session, ids: list[int], now: datetime) -> Tally:
     withdraw_converted(session, events, index.absence)
     if decided:
         session.execute(insert_rows(session, DECISIONS, decided).on_conflict_do_nothing())
-    tally.events = _mark_evaluated(session, ids, now)
+    tally.events = _mark_evaluated(session, events, now)
     return tally
 
 
@@ -134,7 +146,8 @@ def decide(
 
 def _unevaluated(session: Session, ids: list[int], names: set[str]) -> list[EventRow]:
     fresh = ~sa.exists().where(EvaluatedEvent.event_id == Event.id)
-    return rows.events(session, among(session, Event.id, ids), Event.name.in_(sorted(names)), fresh)
+    within = Event.id.between(ids[0], ids[-1])  # lets PostgreSQL walk one range of the key
+    return rows.events(session, within, among(session, Event.id, ids), Event.name.in_(sorted(names)), fresh)
 
 
 def _traits(session: Session, profile_ids: list[int]) -> dict[int, dict[str, Any]]:
@@ -144,9 +157,12 @@ def _traits(session: Session, profile_ids: list[int]) -> dict[int, dict[str, Any
     return {pid: traits for pid, traits in found}
 
 
-def _mark_evaluated(session: Session, ids: list[int], now: datetime) -> int:
-    """Puts the batch's events in the ledger; answers how many were not there yet."""
-    marks = sa.select(Event.id, sa.literal(now, UTCDateTime())).where(among(session, Event.id, ids))
-    stmt = dialect_insert(session)(LEDGER).from_select(["event_id", "evaluated_at"], marks)
-    stmt = stmt.on_conflict_do_nothing().execution_options(preserve_rowcount=True)
+def _mark_evaluated(session: Session, events: list[EventRow], now: datetime) -> int:
+    """Puts the events in the ledger; answers how many were not there yet (a concurrent
+    evaluation of the same batch may have marked them first: then its decisions stand)."""
+    if not events:
+        return 0
+    marks = [{"event_id": e.id, "evaluated_at": now} for e in events]
+    stmt = insert_rows(session, LEDGER, marks).on_conflict_do_nothing()
+    stmt = stmt.execution_options(preserve_rowcount=True)
     return cast(sa.CursorResult[Any], session.execute(stmt)).rowcount

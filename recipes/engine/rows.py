@@ -26,6 +26,7 @@ class EventRow:
     profile_id: int
     properties: dict[str, Any]
     occurred_at: datetime
+    received_at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +39,14 @@ class RecipeRow:
     created_at: datetime
 
 
-EVENT_COLUMNS = (Event.id, Event.name, Event.profile_id, Event.properties, Event.occurred_at)
+EVENT_COLUMNS = (
+    Event.id,
+    Event.name,
+    Event.profile_id,
+    Event.properties,
+    Event.occurred_at,
+    Event.received_at,
+)
 RECIPE_COLUMNS = (
     Recipe.id,
     Recipe.version,
@@ -75,7 +83,7 @@ def insert_rows(session: Session, table: sa.Table, rows: Sequence[Mapping[str, A
     if not _postgres(session):
         return sqlite.insert(table).values(list(rows))
     names = list(rows[0])
-    batch = json.dumps([{k: _plain(row[k]) for k in names} for row in rows], separators=(",", ":"))
+    batch = json.dumps(rows, separators=(",", ":"), default=_iso)
     found = (
         sa.func.json_to_recordset(sa.cast(sa.bindparam("rows", batch, type_=sa.Text), postgresql.JSON))
         .table_valued(*(sa.column(name, table.c[name].type) for name in names))
@@ -84,8 +92,9 @@ def insert_rows(session: Session, table: sa.Table, rows: Sequence[Mapping[str, A
     return postgresql.insert(table).from_select(names, sa.select(*(found.c[name] for name in names)))
 
 
-def _plain(value: Any) -> Any:
-    return value.isoformat() if isinstance(value, datetime) else value
+def _iso(value: datetime) -> str:
+    """How json.dumps writes the datetimes it cannot write itself (called for nothing else)."""
+    return value.isoformat()
 
 
 def _postgres(session: Session) -> bool:
@@ -95,8 +104,10 @@ def _postgres(session: Session) -> bool:
 def among(
     session: Session, column: sa.ColumnElement[int] | InstrumentedAttribute[int], ids: Sequence[int]
 ) -> sa.ColumnElement[bool]:
-    """`column IN ids`; on PostgreSQL one array parameter, so the statement's text (and the plan
-    PostgreSQL prepares for it) is the same whatever the number of ids."""
+    """`column IN ids`; on PostgreSQL one array parameter written as text (`{1,2,3}`), so the
+    statement's text (and the plan PostgreSQL prepares for it) is the same whatever the number
+    of ids, and the ids cost one join instead of psycopg dumping an array item by item."""
     if _postgres(session):
-        return column == sa.any_(sa.literal(list(ids), postgresql.ARRAY(sa.BigInteger())))
+        listed = sa.literal("{" + ",".join(map(str, ids)) + "}", sa.Text)
+        return column == sa.any_(sa.cast(listed, postgresql.ARRAY(sa.BigInteger())))
     return column.in_(ids)

@@ -3,7 +3,8 @@
 The hub enqueues evaluation after commit; if the process dies between the two, or a job is
 lost, the event has no row in the `evaluated_events` ledger. The sweep finds such events a
 minute after they arrived and evaluates them; the ledger and the unique decisions and
-invites make a sweep that races the regular job harmless.
+invites make a sweep that races the regular job harmless. Only events some enabled recipe
+looks at need a row (recipes.engine.engine): others have nothing to evaluate.
 
 A tick must not read the whole events table, which only grows: it starts above a watermark
 (`sweep_marks`), the id up to which every event is in the ledger, and walks the primary key
@@ -25,7 +26,7 @@ from sqlalchemy.orm import Session
 from hub.db import utcnow
 from hub.models import EvaluatedEvent, Event
 from hub.models.automation import SweepMark
-from recipes.engine.engine import Tally, evaluate
+from recipes.engine.engine import RecipeIndex, Tally, evaluate
 from recipes.engine.rows import dialect_insert
 
 GRACE = timedelta(minutes=1)
@@ -38,12 +39,13 @@ MARK = "unevaluated"
 def sweep_unevaluated(session: Session, now: datetime | None = None) -> Tally:
     now = now or utcnow()
     mark = watermark(session)
+    waiting = _waiting(RecipeIndex.load(session).names())
     total = Tally()
     for _ in range(MAX_BATCHES):
         ids = list(
             session.scalars(
                 sa.select(Event.id)
-                .where(Event.id > mark, Event.received_at <= now - GRACE, _not_in_ledger())
+                .where(Event.id > mark, Event.received_at <= now - GRACE, waiting)
                 .order_by(Event.id)
                 .limit(BATCH)
             )
@@ -52,7 +54,7 @@ def sweep_unevaluated(session: Session, now: datetime | None = None) -> Tally:
             total.add(evaluate(session, ids, now))
         if len(ids) < BATCH:
             break
-    _advance(session, mark, now)
+    _advance(session, mark, waiting, now)
     return total
 
 
@@ -60,13 +62,14 @@ def watermark(session: Session) -> int:
     return session.scalar(sa.select(SweepMark.event_id).where(SweepMark.name == MARK)) or 0
 
 
-def _not_in_ledger() -> sa.ColumnElement[bool]:
-    return ~sa.exists().where(EvaluatedEvent.event_id == Event.id)
+def _waiting(names: set[str]) -> sa.ColumnElement[bool]:
+    """An event a recipe looks at that is not in the ledger."""
+    return sa.and_(Event.name.in_(sorted(names)), ~sa.exists().where(EvaluatedEvent.event_id == Event.id))
 
 
-def _advance(session: Session, mark: int, now: datetime) -> None:
-    """Moves the mark up to the first event above it that is unevaluated or not yet settled."""
-    open_ = sa.or_(Event.received_at > now - SETTLED, _not_in_ledger())
+def _advance(session: Session, mark: int, waiting: sa.ColumnElement[bool], now: datetime) -> None:
+    """Moves the mark up to the first event above it that is still waiting or not yet settled."""
+    open_ = sa.or_(Event.received_at > now - SETTLED, waiting)
     first_open = session.scalar(sa.select(sa.func.min(Event.id)).where(Event.id > mark, open_))
     if first_open is None:
         first_open = (session.scalar(sa.select(sa.func.max(Event.id)).where(Event.id > mark)) or mark) + 1
