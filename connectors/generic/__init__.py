@@ -10,6 +10,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from connectors.generic import signature
+from connectors.generic.fake import GenericFake
+from connectors.generic.fake import start as start_fake
 from connectors.generic.sender import DEFAULT_TIMEOUT_S, WebhookChannel
 from connectors.generic.webhook import GenericWebhook
 from connectors.sdk import Capability, ConfigField, ConfigProblem, Connector, ConnectorSpec, FieldType
@@ -57,6 +59,10 @@ class GenericConnector(Connector):
 
     def generate_settings(self, config: dict[str, Any]) -> dict[str, Any]:
         return {} if config.get("secret") else {"secret": signature.new_secret()}
+
+    def fake(self, *, port: int = 0, members: int = 100, seed: int = 1) -> GenericFake:
+        """A receiver for the `url`: it verifies signatures and keeps each webhook-id once."""
+        return start_fake(port=port, seed=seed)
 
 
 CONNECTOR = GenericConnector()

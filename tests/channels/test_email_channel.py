@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import socket
 import subprocess
 import sys
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -224,9 +224,15 @@ def test_the_declaration() -> None:
 
 
 def test_journeyhub_fake_email_prints_its_settings_and_shows_what_arrives(outbound_app: Flask) -> None:
-    command = Path(sys.executable).parent / "journeyhub"
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("JOURNEYHUB_", "DATABASE_URL", "REDIS_URL"))
+    }
     process = subprocess.Popen(
-        [str(command), "fake", "email"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        [sys.executable, "-m", "hub.cli", "fake", "email"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
     )
     try:
         assert process.stdout is not None and process.stderr is not None

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+import requests
 from flask import Flask
 
 from connectors.generic import signature
@@ -169,3 +170,22 @@ def test_the_url_is_an_optional_typed_setting() -> None:
         GENERIC.prepare_config({"url": "ftp://files.example.com/in"})
     assert caught.value.problems == {"url": "must be an http:// or https:// address"}
     assert GENERIC.spec.secret_fields == {"secret"}
+
+
+def test_the_generic_fake_keeps_each_webhook_id_once(outbound_app: Flask) -> None:
+    """The receiver `journeyhub fake generic` runs: signatures verified, repeats answered but not kept."""
+    receiver = GENERIC.fake()
+    assert receiver is not None
+    with receiver:
+        config = GENERIC.prepare_config(receiver.credentials)
+        receiver.inject_fault(503, times=1)
+        with pytest.raises(TransientError, match="HTTP 503"):
+            CHANNEL.send(config, invite(42))
+        CHANNEL.send(config, invite(42))
+        CHANNEL.send(config, invite(42))
+        CHANNEL.send(config, invite(43))
+        deliveries = requests.get(receiver.describe()["deliveries"], timeout=5).json()
+        assert [d["webhook_id"] for d in deliveries] == ["invite-42.a1b2c3", "invite-43.a1b2c3"]
+        assert deliveries[0]["payload"] == invite(42).payload and receiver.repeats == 1
+        with pytest.raises(ConfigError, match="HTTP 401.*does not match"):
+            CHANNEL.send(config | {"secret": signature.new_secret()}, invite(44))
