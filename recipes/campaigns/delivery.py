@@ -35,6 +35,10 @@ MAX_LINK = 2000
 INVITES = cast(sa.Table, Invite.__table__)
 DELIVERED = ("opened", "completed")
 """An invite in these states reached its person already: nothing is sent again."""
+HELD_BACK, UNROUTED = "held_back", "unrouted"
+KEEP = (HELD_BACK, UNROUTED)
+"""Refusals that do not fail the invite: a held-back one expires; one whose campaign has no
+connection yet stays pending, to be replayed once the campaign has one."""
 
 
 class InviteHandler:
@@ -54,8 +58,10 @@ class InviteHandler:
                 prepared[item.id] = Sent(
                     {"invite_status": row.status}, f"not sent again: the invite was {row.status}"
                 )
+            elif row.status == "expired":
+                prepared[item.id] = Refused("not sent: the invite has expired", code=HELD_BACK)
             elif (reason := held_back(row.traits, row.properties, rules, now)) is not None:
-                prepared[item.id] = Refused(f"not sent: {reason}", code="held_back")
+                prepared[item.id] = Refused(f"not sent: {reason}", code=HELD_BACK)
             else:
                 prepared[item.id] = _send_or_refusal(item, row, identities.get(row.profile_id, {}), channels)
         return prepared
@@ -63,10 +69,8 @@ class InviteHandler:
     def settle(self, session: Session, settled: Sequence[Settled]) -> None:
         now = utcnow()
         sent = [_invite_id(s) for s in settled if s.status == SENT]
-        held = [
-            _invite_id(s) for s in settled if isinstance(s.outcome, Refused) and s.outcome.code == "held_back"
-        ]
-        failed = [_invite_id(s) for s in settled if s.status in (FAILED, DEAD) and _invite_id(s) not in held]
+        held = [_invite_id(s) for s in settled if _code(s) == HELD_BACK]
+        failed = [_invite_id(s) for s in settled if s.status in (FAILED, DEAD) and _code(s) not in KEEP]
         for ids, values, before in (
             (sent, {"status": "sent", "sent_at": now}, ("pending", "failed", "scheduled")),
             (held, {"status": "expired"}, ("pending", "scheduled")),
@@ -82,6 +86,10 @@ class InviteHandler:
 
 def _invite_id(settled: Settled) -> int:
     return int(settled.item.payload.get("invite_id", 0))
+
+
+def _code(settled: Settled) -> str | None:
+    return settled.outcome.code if isinstance(settled.outcome, Refused) else None
 
 
 def _send_or_refusal(
@@ -144,7 +152,8 @@ class _Channels:
         connection_id = campaign.get("connection_id")
         if not connection_id:
             return Refused(
-                "the campaign has no connection to deliver with; set its connection_id", code="config_error"
+                "the campaign has no connection to deliver with; set its connection_id, then replay",
+                code=UNROUTED,
             )
         if connection_id not in self._found:
             self._found[connection_id] = self._load(int(connection_id), str(campaign.get("channel")))

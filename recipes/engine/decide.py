@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from hub.db import utcnow
 from hub.models import Invite
+from recipes.campaigns.queue import queue_invites
 from recipes.engine.caps import Cap, caps_for
 from recipes.engine.claims import claim_all
 from recipes.engine.rows import insert_rows
@@ -83,15 +84,19 @@ def settle(
             claimants.append((n, invite_id))
     wanted = [_caps(judged[n][0], rules, now) for n, _ in claimants]
     losers: list[int] = []
+    due_now: list[tuple[int, int]] = []
     for (n, invite_id), refused in zip(claimants, claim_all(session, wanted, now), strict=True):
         pair, verdict = judged[n]
         if refused is None:
-            settled[n] = _invited(verdict, now)
+            settled[n] = won = _invited(verdict, now)
+            if won.outcome == "invited":  # pending now: its outbox row joins this transaction
+                due_now.append((invite_id, pair.campaign_id))
         else:
             losers.append(invite_id)
             settled[n] = _capped(pair, refused, now)
     if losers:
         session.execute(sa.delete(INVITES).where(INVITES.c.id.in_(losers)))
+    queue_invites(session, due_now)
     return [s for s in settled if s is not None]
 
 

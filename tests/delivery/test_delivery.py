@@ -12,8 +12,9 @@ from werkzeug.wrappers import Request
 
 from connectors.generic import signature
 from hub.db import db
-from hub.models import Invite, Outbox, RunStep
+from hub.models import Campaign, Invite, Outbox, RunStep
 from hub.outbox.outcomes import CONFIG_KEY
+from hub.outbox.replay import replay
 from hub.outbox.worker import drain
 from recipes.campaigns.links import unsubscribe_token
 from tests.channels.conftest import Reply, Sink
@@ -157,9 +158,21 @@ def test_an_opt_out_between_scheduling_and_sending_stops_the_send(
     assert invite_row(app, invite_id).status == "expired"
 
 
-def test_a_campaign_without_a_connection_fails_with_the_reason(app: Flask, sink: Sink) -> None:
+def test_a_campaign_without_a_connection_fails_the_row_and_its_invite_waits_for_a_replay(
+    app: Flask, sink: Sink
+) -> None:
     seeded = webhook_campaign(app, sink.url, connection_id=None)
     (invite_id,) = due_invites(app, seeded)
     run_drain(app)
     row = outbox_row(app, invite_id)
     assert row.status == "failed" and "no connection" in (row.last_error or "")
+    assert invite_row(app, invite_id).status == "pending"
+    with app.app_context():
+        campaign = db.session.get(Campaign, seeded.campaign_id)
+        assert campaign is not None
+        campaign.definition = {**campaign.definition, "connection_id": seeded.connection_id}
+        db.session.commit()
+        assert replay(db.session, Outbox.id == row.id) == 1
+    run_drain(app)
+    assert outbox_row(app, invite_id).status == "sent" and invite_row(app, invite_id).status == "sent"
+    assert [seen.headers["Webhook-Id"] for seen in sink.received] == [f"invite-{invite_id}"]
