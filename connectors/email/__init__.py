@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from connectors.email import smtp
 from connectors.email.channel import EmailChannel
 from connectors.email.compose import valid_address
-from connectors.email.fake import EmailFake
-from connectors.email.fake import start as start_fake
 from connectors.sdk import (
     Capability,
     CheckResult,
@@ -20,6 +18,9 @@ from connectors.sdk import (
     FieldType,
     HttpError,
 )
+
+if TYPE_CHECKING:
+    from connectors.email.fake import EmailFake
 
 SECURITY = ("starttls", "tls", "none")
 
@@ -93,7 +94,10 @@ class EmailConnector(Connector):
         return CheckResult(ok=True, message="; ".join(steps))
 
     def fake(self, *, port: int = 0, members: int = 100, seed: int = 1) -> EmailFake:
-        return start_fake(port=port, seed=seed)
+        """An SMTP server on `port`; imported here so the app never loads aiosmtpd to send mail."""
+        from connectors.email.fake import start
+
+        return start(port=port, seed=seed)
 
 
 CONNECTOR = EmailConnector()

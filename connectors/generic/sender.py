@@ -67,8 +67,8 @@ def _url_secrets(url: str) -> list[str]:
     return [value for value in found if len(value) >= 4]
 
 
-def signed_headers(secret: str, msg_id: str, body: bytes, now: float | None = None) -> dict[str, str]:
-    stamp = int(time.time() if now is None else now)
+def signed_headers(secret: str, msg_id: str, body: bytes) -> dict[str, str]:
+    stamp = int(time.time())
     return {
         "Content-Type": "application/json",
         "webhook-id": msg_id,
