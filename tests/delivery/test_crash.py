@@ -3,7 +3,9 @@
 Real PostgreSQL and Redis. The receiver records the delivery, then kills the RQ work-horse
 that is sending it (the process holding the other end of the connection) before it answers,
 so the send happened and the mark never did. The row's lease runs out (3 s here), the
-worker's cron tick claims it again as tried before, and the retry carries the same key.
+worker's cron tick claims it again as tried before, and the retry carries the same key; for
+Intercom (its fake behind a proxy that does the killing) the retry asks first and finds the
+message, so none is sent twice.
 """
 
 from __future__ import annotations
@@ -18,16 +20,21 @@ from pathlib import Path
 
 import pytest
 import redis
+import requests
 import sqlalchemy as sa
 from cryptography.fernet import Fernet
 from flask import Flask
 from werkzeug.wrappers import Request
 
+from connectors.intercom import fake as intercom_fake
+from hub.connections import create_connection
 from hub.db import db
 from hub.models import Invite, Outbox, RunStep
+from recipes.campaigns.schema import CampaignIn
+from recipes.campaigns.service import save_campaign
 from tests.channels.conftest import Reply, Sink
 from tests.conftest import close_app, drop_postgres_database, make_app, new_postgres_database
-from tests.delivery.conftest import due_invites, outbox_row, webhook_campaign
+from tests.delivery.conftest import Seeded, due_invites, outbox_row, webhook_campaign
 from tests.servers import Postgres
 from tests.servers import Redis as RedisServer
 
@@ -153,3 +160,71 @@ def test_a_worker_killed_between_send_and_mark_resends_with_the_same_key_once(
         assert invite is not None and invite.status == "sent"
         steps = db.session.scalars(sa.select(RunStep).where(RunStep.name == f"outbox:{row.id}"))
         assert [(s.status, s.detail["attempt"]) for s in steps] == [("sent", 2)]  # the first was never marked
+
+
+def forward(target: str, worker: Callable[[], int], killed: list[int]) -> Callable[[Request], Reply]:
+    """A proxy to `target` that kills the sender of the first `POST /messages` once Intercom took it."""
+
+    def reply(request: Request) -> Reply:
+        query = request.query_string.decode()
+        wanted = {
+            k: v
+            for k, v in request.headers.items()
+            if k.lower() in ("authorization", "content-type", "accept")
+        }
+        answer = requests.request(
+            request.method,
+            target + request.path + (f"?{query}" if query else ""),
+            data=request.get_data(),
+            headers=wanted,
+            timeout=10,
+        )
+        if request.path == "/messages" and not killed:
+            horse = socket_owner(int(request.environ["REMOTE_PORT"]), worker())
+            assert horse is not None, "the sending process was not found"
+            os.kill(horse, signal.SIGKILL)
+            killed.append(horse)
+        return Reply(answer.status_code, answer.content, {"Content-Type": answer.headers["Content-Type"]})
+
+    return reply
+
+
+def test_a_killed_intercom_delivery_is_found_by_lookup_and_not_sent_again(
+    pg_rq_app: Flask, tmp_path: Path, sink: Sink
+) -> None:
+    app = pg_rq_app
+    with intercom_fake.start(members=5, seed=3) as fake:
+        contact_id = fake.member_id(2)
+        email = str(fake.person(contact_id).email)
+        worker = start_worker(app, tmp_path)
+        killed: list[int] = []
+        sink.reply(*[forward(fake.base_url, lambda: worker.pid, killed)] * 50)
+        try:
+            with app.app_context():
+                settings = {**fake.credentials, "base_url": sink.url}
+                connection_id = create_connection("intercom", "support", settings).connection.id
+                db.session.commit()
+                body = {
+                    "name": "In-app interviews",
+                    "interview_url": "https://interviews.example.com/s/app",
+                    "channel": "intercom",
+                    "connection_id": connection_id,
+                }
+                campaign_id = save_campaign(CampaignIn.model_validate(body)).id
+            (invite_id,) = due_invites(app, Seeded(connection_id, campaign_id), email=email)
+            wait_for(lambda: outbox_row(app, invite_id).status == "sent", worker)
+        finally:
+            worker.terminate()
+            worker.wait(timeout=30)
+        assert len(killed) == 1
+        (sent,) = fake.sent
+        assert sent["to"]["id"] == contact_id
+    posts = [seen.path for seen in sink.received if seen.method == "POST"]
+    assert posts.count("/messages") == 1 and "/conversations/search" in posts
+    row = outbox_row(app, invite_id)
+    assert (row.status, row.attempts) == ("sent", 2)
+    assert row.result is not None and row.result["found_by_lookup"] is True
+    assert row.result["detail"]["conversation_id"] == str(sent["conversation_id"])
+    with app.app_context():
+        invite = db.session.get(Invite, invite_id)
+        assert invite is not None and invite.status == "sent"
