@@ -68,7 +68,7 @@ class MixpanelWebhook:
         except Invalid as exc:
             raise PayloadError(exc.problems[0][1], field=exc.problems[0][0]) from None
         action = body.get("action")
-        if action not in ACTIONS:
+        if not isinstance(action, str) or action not in ACTIONS:
             raise PayloadError(f"must be one of {', '.join(ACTIONS)}", field="action")
         params = body.get(PARAMS)
         if not isinstance(params, dict):
@@ -212,4 +212,4 @@ def _action_of(body: bytes | None) -> str | None:
         action = json.loads(body or b"").get("action")
     except (ValueError, AttributeError, RecursionError):
         return None
-    return action if action in ACTIONS else None
+    return action if isinstance(action, str) and action in ACTIONS else None

@@ -192,6 +192,7 @@ def broken(path: str, value: Any) -> dict[str, Any]:
     [
         ("action", "~", "action"),
         ("action", "members_v2", "action"),
+        ("action", ["members"], "action"),
         ("parameters", [], "parameters"),
         ("parameters.mixpanel_cohort_id", "~", "parameters.mixpanel_cohort_id"),
         ("parameters.mixpanel_cohort_id", {"id": 1}, "parameters.mixpanel_cohort_id"),

@@ -91,7 +91,11 @@ def intercom_headers(secret: str, body: bytes) -> dict[str, str]:
 
 
 def basic(key: str) -> dict[str, str]:
-    return {"Authorization": "Basic " + base64.b64encode(f"{key}:".encode()).decode()}
+    return basic_pair(key, "")
+
+
+def basic_pair(username: str, password: str) -> dict[str, str]:
+    return {"Authorization": "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode()}
 
 
 def dumps(value: Any) -> bytes:
@@ -128,6 +132,10 @@ class Doors:
 
     HUBSPOT_SECRET = "hubspot-client-secret"
     INTERCOM_SECRET = "intercom-client-secret"
+    MIXPANEL_PASSWORD = "mixpanel-webhook-password"
+    MIXPANEL_PROJECT = 2_900_077
+    AMPLITUDE_SECRET = "amplitude-webhook-secret"
+    AMPLITUDE_HEADER = "X-Journeyhub-Secret"
 
     def __init__(self, app: Flask) -> None:
         self.app = app
@@ -138,6 +146,16 @@ class Doors:
         self.generic_secret = str(generated["secret"])
         self.hubspot_id, _ = add_connection(app, "hubspot", "crm", client_secret=self.HUBSPOT_SECRET)
         self.intercom_id, _ = add_connection(app, "intercom", "chat", client_secret=self.INTERCOM_SECRET)
+        self.mixpanel_id, _ = add_connection(
+            app,
+            "mixpanel",
+            "analytics",
+            project_id=self.MIXPANEL_PROJECT,
+            webhook_password=self.MIXPANEL_PASSWORD,
+        )
+        self.amplitude_id, _ = add_connection(
+            app, "amplitude", "product", webhook_secret=self.AMPLITUDE_SECRET
+        )
 
     def track(self, body: bytes, kind: str = "track") -> Any:
         headers = {**basic(self.write_key), "Content-Type": "application/json"}
@@ -156,12 +174,25 @@ class Doors:
         headers = intercom_headers(self.INTERCOM_SECRET, body)
         return self.client.post(f"/hooks/intercom/{self.intercom_id}", data=body, headers=headers)
 
+    def mixpanel(self, body: bytes, password: str = MIXPANEL_PASSWORD) -> Any:
+        """Mixpanel answers in its own shape (`action`, `status`, then our `error`)."""
+        headers = {**basic_pair("mixpanel", password), "Content-Type": "application/json"}
+        return self.client.post(f"/hooks/mixpanel/{self.mixpanel_id}", data=body, headers=headers)
+
+    def amplitude(self, body: bytes, secret: str = AMPLITUDE_SECRET) -> Any:
+        headers = {self.AMPLITUDE_HEADER: secret, "Content-Type": "application/json"}
+        return self.client.post(f"/hooks/amplitude/{self.amplitude_id}", data=body, headers=headers)
+
     def every_door(self, body: bytes) -> dict[str, Any]:
-        """The same body sent through each door: the answers, by door."""
+        """The same body sent through each door answering in the one error shape: the answers, by door.
+
+        Mixpanel's door wraps that shape in its own; its tests send it the same hostile classes.
+        """
         return {
             "track": self.track(body),
             "batch": self.track(body, "batch"),
             "generic": self.generic(body),
             "hubspot": self.hubspot(body),
             "intercom": self.intercom(body),
+            "amplitude": self.amplitude(body),
         }

@@ -97,7 +97,9 @@ def test_ids_beyond_int64_are_kept_as_text(app: Flask, doors: Doors) -> None:
     assert properties[0] == {"n": huge}
 
 
-@pytest.mark.parametrize("connector", ["generic", "hubspot", "intercom", "tracking", "nosuch"])
+@pytest.mark.parametrize(
+    "connector", ["generic", "hubspot", "intercom", "mixpanel", "amplitude", "tracking", "nosuch"]
+)
 @pytest.mark.parametrize(
     "connection_id", ["2147483647", "2147483648", "9223372036854775807", "9223372036854775808", "9" * 400]
 )
@@ -136,6 +138,18 @@ def test_unstorable_text_is_named_by_every_webhook(app: Flask, doors: Doors) -> 
     intercom = doors.intercom(dumps(intercom_body({**PERSON, "email": "g\udc00@example.com"})))
     assert_error(intercom, 400, "data.item.email")
     assert_error(doors.track(dumps({"userId": "u\ud800", "event": "E"})), 400, "userId")
+    amplitude = {"cohort_id": "c1", "in_cohort": True, "message_id": "m", "users": [{"user_id": "u\x00"}]}
+    assert_error(doors.amplitude(dumps(amplitude)), 400, "users.0.user_id")
+    mixpanel = {
+        "action": "add_members",
+        "parameters": {
+            "mixpanel_cohort_id": "1",
+            "members": [{"mixpanel_distinct_id": "d", "email": "\udc00"}],
+        },
+    }
+    answer = doors.mixpanel(dumps(mixpanel))
+    assert answer.status_code == 400 and answer.json["status"] == "failure"
+    assert answer.json["error"]["details"][0]["field"] == "parameters.members.0.email"
     assert stored_names(app) == ["Kept", "hubspot.contact.propertyChange"]
 
 
