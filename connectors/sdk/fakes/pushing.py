@@ -101,7 +101,9 @@ class Pusher(abc.ABC):
         """``POST /_fake/push``: the same as `push()`, answered with each delivery's status."""
         spec = read_json(request)
         if not isinstance(spec, dict) or not isinstance(spec.get("url"), str):
-            raise ApiError(400, 'the body must be {"url": ..., "cohort": ..., ...}')
+            raise ApiError(
+                400, 'send JSON (Content-Type: application/json): {"url": ..., "cohort": ..., ...}'
+            )
         try:
             sent = self.push(
                 spec["url"],
