@@ -68,6 +68,9 @@ def test_id_filters_beyond_int64_are_400_naming_the_field(api: FlaskClient) -> N
         ("/api/v1/events", "connection_id"),
         ("/api/v1/events", "profile_id"),
         ("/api/v1/cohorts", "connection_id"),
+        ("/api/v1/invites", "campaign_id"),
+        ("/api/v1/invites", "recipe_id"),
+        ("/api/v1/invites", "profile_id"),
     ]:
         for value in (str(INT64_MAX + 1), "0", "-3"):
             assert_error(api.get(path, query_string={field: value}), 400, field)
@@ -87,7 +90,14 @@ def test_a_body_id_beyond_int64_is_400_and_a_big_one_names_no_connection(api: Fl
     [cursor(f"id:{INT64_MAX + 1}"), cursor("id:-5"), cursor("id:0"), cursor("id:١٢"), "%%%", "x" * 300],
 )
 def test_cursors_this_api_never_issued_are_400(api: FlaskClient, value: str) -> None:
-    for path in ("/api/v1/runs", "/api/v1/events", "/api/v1/profiles", "/api/v1/connections"):
+    for path in (
+        "/api/v1/runs",
+        "/api/v1/events",
+        "/api/v1/profiles",
+        "/api/v1/connections",
+        "/api/v1/invites",
+        "/api/v1/outbox",
+    ):
         assert_error(api.get(path, query_string={"cursor": value}), 400, "cursor")
 
 
