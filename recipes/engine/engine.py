@@ -16,7 +16,7 @@ it was stored never needs evaluating later (recipes.engine.sweep relies on it).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
@@ -92,24 +92,34 @@ class RecipeIndex:
         ]
 
 
-def evaluate(session: Session, event_ids: Sequence[int], now: datetime | None = None) -> Tally:
-    """Evaluates each event once against the recipes it triggers, then marks it evaluated."""
+def evaluate(
+    session: Session,
+    event_ids: Sequence[int],
+    now: datetime | None = None,
+    record: Callable[[Tally], None] | None = None,
+) -> Tally:
+    """Evaluates each event once against the recipes it triggers, then marks it evaluated.
+
+    `record` adds what the caller keeps of the figures to the same transaction, before it commits.
+    """
     ids = sorted(set(event_ids))
-    if not ids:
-        return Tally()
-    return retried(session, lambda: _evaluate(session, ids, now or utcnow()))
+    return retried(session, lambda: _evaluate(session, ids, now or utcnow(), record))
 
 
-def _evaluate(session: Session, ids: list[int], now: datetime) -> Tally:
+def _evaluate(
+    session: Session, ids: list[int], now: datetime, record: Callable[[Tally], None] | None
+) -> Tally:
     tally = Tally()
     index = RecipeIndex.load(session)
     names = index.names()
-    events = _unevaluated(session, ids, names) if names else []
+    events = _unevaluated(session, ids, names) if names and ids else []
     decided = decide(session, [(e, r) for e in events for r in index.matching(e)], now, tally)
     withdraw_converted(session, events, index.absence)
     if decided:
         session.execute(insert_rows(session, DECISIONS, decided).on_conflict_do_nothing())
     tally.events = _mark_evaluated(session, events, now)
+    if record is not None:
+        record(tally)
     return tally
 
 
