@@ -3,12 +3,15 @@ with their turn and span, a quality score and the threshold that keeps a result 
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import sqlalchemy as sa
 from flask import Flask
 
 from hub.db import db
-from hub.models import CodebookTheme
+from hub.models import CodebookTheme, InterviewResult
 from recipes.insights import codebook
+from recipes.insights.jobs import synthesise_pending
 from recipes.insights.offline.synthesiser import synthesise
 from recipes.insights.quotes import is_exact, locate
 from recipes.insights.synthesis import Theme
@@ -89,3 +92,27 @@ def test_a_low_effort_interview_scores_low_and_stays_out_of_findings(world: Worl
 
 def test_offline_synthesis_is_deterministic() -> None:
     assert synthesise(TRANSCRIPT) == synthesise(TRANSCRIPT)
+
+
+def test_the_periodic_pass_picks_up_results_left_waiting(world: World) -> None:
+    """A pending result whose job was lost, and a paused one once spending is allowed again."""
+    world.send(result(world.invite(), result_id="lost"))
+    world.send(result(world.invite(), result_id="paused"))
+    world.drain()
+    long_ago = datetime.now(UTC) - timedelta(hours=1)
+    with world.app.app_context():
+        db.session.execute(
+            sa.update(InterviewResult).values(synthesis_status="pending", updated_at=long_ago, themes=[])
+        )
+        db.session.execute(
+            sa.update(InterviewResult)
+            .where(InterviewResult.external_id == "paused")
+            .values(synthesis_status="paused")
+        )
+        db.session.commit()
+        assert synthesise_pending() == 2
+    world.drain()
+    assert [(r.external_id, r.synthesis_status, bool(r.themes)) for r in world.rows()] == [
+        ("lost", "done", True),
+        ("paused", "done", True),
+    ]
