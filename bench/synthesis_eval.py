@@ -75,7 +75,9 @@ def matches(label: str, keywords: list[str]) -> bool:
 
 
 def themes_of(synthesis: Synthesis, themes: dict[str, Any]) -> set[str]:
-    return {key for theme in synthesis.themes for key, t in themes.items() if matches(theme.label, t["keywords"])}
+    return {
+        key for theme in synthesis.themes for key, t in themes.items() if matches(theme.label, t["keywords"])
+    }
 
 
 def evaluate(synthesise: Synthesiser, data: dict[str, Any], limit: int | None = None) -> Score:
@@ -137,7 +139,9 @@ def report(name: str, score: Score, data: dict[str, Any]) -> dict[str, Any]:
         print(f"{key:<18} {precision:9.2f} {recall:7.2f} {support:8d}")
     precision, recall = score.micro()
     print(f"{'(all, micro)':<18} {precision:9.2f} {recall:7.2f}")
-    print(f"expected theme found: {score.hits}/{score.with_themes} ({score.hit_rate:.0%}); missed {score.misses}")
+    print(
+        f"expected theme found: {score.hits}/{score.with_themes} ({score.hit_rate:.0%}); missed {score.misses}"
+    )
     print(f"sentiment agrees: {score.sentiment_agrees}/{score.interviews}")
     print(f"quality within bounds: {score.quality_in_bounds}/{score.interviews}")
     print(f"quotes: {score.quotes}, not verbatim: {score.quotes_not_verbatim}")
@@ -152,7 +156,9 @@ def report(name: str, score: Score, data: dict[str, Any]) -> dict[str, Any]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--quick", action="store_true", help="the first 20 interviews only")
     parser.add_argument("--offline-only", action="store_true", help="skip Claude even with a key")
     args = parser.parse_args()
@@ -163,7 +169,9 @@ def main() -> None:
     online = None if args.offline_only else claude_synthesiser()
     if online is not None:
         figures["claude"] = report("claude", evaluate(online, data, limit), data)
-        figures["vs_baseline"] = round(figures["claude"]["recall"] / max(figures["offline"]["recall"], 1e-9), 3)
+        figures["vs_baseline"] = round(
+            figures["claude"]["recall"] / max(figures["offline"]["recall"], 1e-9), 3
+        )
     print(json.dumps(figures))
 
 
