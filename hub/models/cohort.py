@@ -73,13 +73,18 @@ class CohortMember(Base):
 
 
 class StagedMember(Base):
-    """A member fetched by a running sync; not the truth until that sync's diff commits."""
+    """A member fetched by a running sync; not the truth until that sync's diff commits.
+
+    A scratch table (migration 0011): no foreign keys, each of which would cost a lookup per
+    staged row, and unlogged on PostgreSQL. The sync clears its own rows and those of cohorts
+    that are gone (`hub.cohorts.staging.clear`).
+    """
 
     __tablename__ = "cohort_staging"
     __table_args__ = (sa.Index("ix_cohort_staging_cohort_id", "cohort_id"),)
 
-    run_id: Mapped[int] = mapped_column(sa.ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True)
+    run_id: Mapped[int] = mapped_column(primary_key=True)
     member_ref: Mapped[str] = mapped_column(sa.String(255), primary_key=True)
-    cohort_id: Mapped[int] = mapped_column(sa.ForeignKey("cohorts.id", ondelete="CASCADE"))
+    cohort_id: Mapped[int] = mapped_column()
     identities: Mapped[dict[str, Any]] = mapped_column(default=dict)
     traits: Mapped[dict[str, Any]] = mapped_column(default=dict)
