@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -22,6 +25,26 @@ def subject(cohort_id: int) -> str:
 
 
 @dataclass
+class Split:
+    """Where a sync's time went, in seconds: waiting for the provider's pages (`fetch`), writing
+    them to staging (`stage`), finding the changes (`diff`), and writing those (`write`)."""
+
+    fetch_s: float = 0.0
+    stage_s: float = 0.0
+    diff_s: float = 0.0
+    write_s: float = 0.0
+
+    @contextmanager
+    def timing(self, part: Literal["fetch", "stage", "diff", "write"]) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            name = f"{part}_s"
+            setattr(self, name, getattr(self, name) + time.perf_counter() - started)
+
+
+@dataclass
 class Figures:
     pages: int = 0
     members_seen: int = 0
@@ -29,13 +52,20 @@ class Figures:
     entered: int = 0
     exited: int = 0
     members: int | None = None
+    split: Split = field(default_factory=Split)
 
     def stats(self, retry: RetryStats) -> dict[str, Any]:
-        return asdict(self) | {
-            "retries": retry.retries,
-            "rate_limited_waits": retry.rate_limited_waits,
-            "waited_s": round(retry.waited_s, 3),
-        }
+        figures = asdict(self)
+        split = figures.pop("split")
+        return (
+            figures
+            | {name: round(seconds, 3) for name, seconds in split.items()}
+            | {
+                "retries": retry.retries,
+                "rate_limited_waits": retry.rate_limited_waits,
+                "waited_s": round(retry.waited_s, 3),
+            }
+        )
 
 
 def queued_run(session: Session, cohort_id: int) -> Run | None:

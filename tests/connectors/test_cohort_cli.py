@@ -83,7 +83,7 @@ def test_sync_runs_one_cohort_now_and_prints_its_figures(app: Flask, monkeypatch
         assert figures["cohort_id"] == cohorts[0] and figures["error"] is None
         with app.app_context():  # the in-process evaluation finished before the command returned
             evaluated = db.session.scalars(sa.select(Run.stats).where(Run.kind == "evaluate")).all()
-        assert sum(stats["events"] for stats in evaluated) == 9
+        assert sum(len(stats["event_ids"]) for stats in evaluated) == 9
 
         failed = runner.invoke(main, ["sync", str(cohorts[1])])
         assert failed.exit_code == 1 and json.loads(failed.output)["status"] == "failed"

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import threading
 import time
+from typing import Any
 
 import sqlalchemy as sa
 from flask import Flask
@@ -89,9 +90,7 @@ def test_a_held_sync_shows_live_progress_and_refuses_company(
     worker.start()
     try:
         assert sleeps.sleeping.wait(timeout=30)
-        run = api.get("/api/v1/runs", query_string={"kind": "cohort_sync", "status": "running"}).json[
-            "items"
-        ][0]
+        run = _running_once_a_page_is_in(api)
         assert run["subject"] == f"cohort:{cohort_id}" and run["stats"]["pages"] >= 1
         assert run["stats"]["members_seen"] >= 1 and api.get(f"/api/v1/cohorts/{cohort_id}").json["syncing"]
         with app.app_context():
@@ -150,6 +149,18 @@ def test_simultaneous_attempts_run_once(
         runs = db.session.scalars(sa.select(Run).where(Run.subject == f"cohort:{cohort_id}")).all()
         assert [r.status for r in runs] == ["succeeded"]
         assert sorted(m for _, m in cohort_events(cohort_id)) == sorted(cohort_refs(small_fake, ref))
+
+
+def _running_once_a_page_is_in(api: FlaskClient) -> dict[str, Any]:
+    """The running sync's run once its first page is staged: pages are fetched ahead, so the
+    provider may already be holding the next one while the first is still being written."""
+    deadline = time.monotonic() + 10
+    while True:
+        found = api.get("/api/v1/runs", query_string={"kind": "cohort_sync", "status": "running"}).json
+        run: dict[str, Any] = found["items"][0]
+        if run["stats"]["pages"] >= 1 or time.monotonic() > deadline:
+            return run
+        time.sleep(0.05)
 
 
 def _sync_in(app: Flask, cohort_id: int) -> Outcome:
