@@ -50,9 +50,13 @@ class Resolver:
     index locks in the same order and wait for each other instead of deadlocking.
     """
 
-    def __init__(self, session: Session) -> None:
+    def __init__(
+        self, session: Session, owner: Mapping[Key, int] | None = None, looked_up: Iterable[Key] = ()
+    ) -> None:
+        """`owner` holds the keys already read in this transaction; `looked_up` also those found unheld."""
         self.session = session
-        self.owner: dict[Key, int] = {}
+        self.owner: dict[Key, int] = dict(owner or {})
+        self.looked_up: set[Key] = set(looked_up) | self.owner.keys()
         self.merged_into: dict[int, int] = {}
         self.created: set[int] = set()
 
@@ -66,7 +70,7 @@ class Resolver:
         """One profile id per entry of `key_lists`; new profiles start with their events' traits."""
         if any(not keys for keys in key_lists):
             raise ValueError("an event needs at least one identity")
-        self._load(sorted({k for keys in key_lists for k in keys} - self.owner.keys()))
+        self._load(sorted({k for keys in key_lists for k in keys} - self.looked_up))
         groups = _people(key_lists)
         new_groups = [g for g in groups if not any(k in self.owner for k in g.keys)]
         fresh = self._new_profiles([_traits_of(g.members, traits) for g in new_groups])
@@ -114,6 +118,7 @@ class Resolver:
         return survivor
 
     def _load(self, keys: list[Key]) -> None:
+        self.looked_up.update(keys)
         connection = self.session.connection()
         for chunk in _chunks(keys, 500):
             for kind, value, profile_id in bulk.owners(connection, chunk):

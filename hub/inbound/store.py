@@ -12,6 +12,7 @@ import threading
 import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -20,7 +21,7 @@ from sqlalchemy.orm import Session
 from connectors.sdk import JourneyEvent
 from connectors.sdk.identity import Key
 from hub.db import utcnow
-from hub.inbound.bulk import insert_events
+from hub.inbound.bulk import insert_events, insert_known, single_owner
 from hub.inbound.combine import Combiner, Delivery
 from hub.inbound.identity import Resolver, keys_for, update_traits
 from hub.runtime.jobs import enqueue_after_commit
@@ -50,10 +51,11 @@ def _store(
 ) -> dict[str, tuple[int, int]]:
     """The events' external ids newly stored, with their (event id, profile id).
 
-    The events are resolved to profiles first and then inserted in one INSERT … ON CONFLICT
-    DO NOTHING RETURNING, so a redelivery costs no separate duplicate check: its keys are
-    known already (resolving it changes nothing) and its row is skipped by the unique
-    (connection, external id). Traits and evaluation follow only the rows really inserted.
+    Events from people already known (every key held by one profile) are inserted together
+    with the lookup of all keys (`insert_known`); the others are resolved to profiles and then
+    inserted. Both inserts are INSERT … ON CONFLICT DO NOTHING RETURNING, so a redelivery costs
+    no separate duplicate check: its row is skipped by the unique (connection, external id).
+    Traits and evaluation follow only the rows really inserted.
     """
     keyed: dict[str, tuple[JourneyEvent, list[Key]]] = {}
     for event in events:
@@ -61,23 +63,22 @@ def _store(
     batch = list(keyed.values())
     if not batch:
         return {}
-    resolver = Resolver(session)
-    profile_ids = resolver.resolve_batch([keys for _, keys in batch], [event.traits for event, _ in batch])
     now = utcnow()
-    rows = [
-        {
-            "connection_id": connection_id,
-            "external_id": event.external_id,
-            "name": event.name,
-            "profile_id": profile_id,
-            "properties": dict(event.properties),
-            "occurred_at": event.occurred_at,
-            "received_at": now,
-        }
-        for (event, _), profile_id in zip(batch, profile_ids, strict=True)
-    ]
-    stored_rows = insert_events(session.connection(), rows)
-    inserted = {external_id: (event_id, profile_id) for event_id, profile_id, external_id in stored_rows}
+    connection = session.connection()
+    owner, stored_rows = insert_known(
+        connection, [_row(connection_id, event, now) for event, _ in batch], [keys for _, keys in batch]
+    )
+    resolver = Resolver(session, owner, looked_up=[key for _, keys in batch for key in keys])
+    rest = [(event, keys) for event, keys in batch if single_owner(keys, owner) is None]
+    if rest:
+        profile_ids = resolver.resolve_batch([keys for _, keys in rest], [event.traits for event, _ in rest])
+        rows = [
+            {**_row(connection_id, event, now), "profile_id": profile_id}
+            for (event, _), profile_id in zip(rest, profile_ids, strict=True)
+        ]
+        stored_rows += insert_events(connection, rows)
+    # a merge made for a later event may have moved an earlier one's profile
+    inserted = {external_id: (event_id, resolver.current(p)) for event_id, p, external_id in stored_rows}
     traits: dict[int, dict[str, Any]] = {}
     for event, _ in batch:
         stored = inserted.get(event.external_id)
@@ -90,6 +91,17 @@ def _store(
     if event_ids:
         enqueue_after_commit(session, EVALUATE_JOB, event_ids)
     return inserted
+
+
+def _row(connection_id: int, event: JourneyEvent, now: datetime) -> dict[str, Any]:
+    return {
+        "connection_id": connection_id,
+        "external_id": event.external_id,
+        "name": event.name,
+        "properties": dict(event.properties),
+        "occurred_at": event.occurred_at,
+        "received_at": now,
+    }
 
 
 def _figures(events: Sequence[JourneyEvent], inserted: dict[str, tuple[int, int]], taken: set[str]) -> Stored:

@@ -98,3 +98,35 @@ def test_a_claim_wins_only_the_keys_nobody_holds(app: Flask) -> None:
         }
         assert owners == {held: first, ("user_id", "u-1"): second}
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Identity)) == 4
+
+
+def test_known_people_are_inserted_with_the_lookup_and_the_rest_left_to_the_resolver(app: Flask) -> None:
+    """One statement on PostgreSQL: every key's owner comes back, and only events whose keys
+    all belong to one profile are inserted (a redelivered one is skipped)."""
+    connection_id, _ = add_connection(app, "tracking", "web")
+    ada, bo = ("user_id", f"ada {AWKWARD}"), ("email", "bo@example.com")
+    with app.app_context():
+        connection = db.session.connection()
+        first, second = bulk.new_profiles(connection, [{}, {}], utcnow())
+        bulk.claim_keys(connection, [(bo, second), (ada, first)], utcnow())
+        bulk.insert_events(connection, [event_row(connection_id, "again", first)])
+        statements: list[str] = []
+
+        def count(*args: Any) -> None:
+            statements.append(args[2])
+
+        sa.event.listen(db.engine, "before_cursor_execute", count)
+        rows = [
+            event_row(connection_id, name, 0, name=name, properties={"note": AWKWARD})
+            for name in ("ada", "again", "stranger", "both", "ada-and-new")
+        ]
+        keys = [[ada], [ada], [("user_id", "nobody")], [bo, ada], [ada, ("anonymous_id", "new")]]
+        owner, inserted = bulk.insert_known(connection, rows, keys)
+        sa.event.remove(db.engine, "before_cursor_execute", count)
+        db.session.commit()
+        assert owner == {ada: first, bo: second}
+        assert [(p, e) for _, p, e in inserted] == [(first, "ada")]
+        stored = db.session.scalars(sa.select(Event).where(Event.external_id == "ada")).one()
+        assert (stored.id, stored.name, stored.properties) == (inserted[0][0], "ada", {"note": AWKWARD})
+        assert [bulk.single_owner(k, owner) for k in keys] == [first, first, None, None, None]
+        assert len(statements) == (1 if db.engine.dialect.name == "postgresql" else 2)

@@ -153,6 +153,24 @@ def test_an_event_naming_two_profiles_merges_them_into_the_older(app: Flask) -> 
     assert profile_keys(app) == {older: {("user_id", "u-7"), ("email", "bo@example.com")}}
 
 
+def test_a_known_persons_event_follows_a_merge_made_later_in_its_batch(app: Flask) -> None:
+    """The first event is stored with the lookup (its one key is known); the second then merges
+    that profile into an older one, and the first's traits and figures go to the survivor."""
+    older = send(app, event({"user_id": "u-8"}, {"plan": "trial"})).profile_ids[0]
+    younger = send(app, event({"email": "di@example.com"})).profile_ids[0]
+    stored = send(
+        app,
+        event({"email": "di@example.com"}, {"plan": "pro"}),
+        event({"user_id": "u-8", "email": "di@example.com"}, {"seats": 2}),
+    )
+    assert (len(stored.event_ids), stored.profile_ids) == (2, [older])
+    with app.app_context():
+        assert set(db.session.scalars(sa.select(Event.profile_id))) == {older}
+        assert db.session.get(Profile, younger) is None
+        survivor = db.session.get(Profile, older)
+        assert survivor is not None and survivor.traits == {"plan": "pro", "seats": 2}
+
+
 def test_one_batch_joins_its_events_into_one_person_without_merges(app: Flask) -> None:
     """Keys first seen apart but linked later in the same batch never make two profiles."""
     stored = send(
