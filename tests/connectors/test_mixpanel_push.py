@@ -241,19 +241,41 @@ def test_hostile_bodies_are_400_in_mixpanel_shape(
     assert tally(app) == {k: 0 for k in tally(app)}
 
 
-def test_a_page_as_large_as_a_body_may_be_is_answered_within_a_second(app: Flask, mixpanel: Any) -> None:
-    """5,500 members: just under the default 1 MB body limit (JOURNEYHUB_MAX_BODY_BYTES)."""
+def timed(send: Any) -> tuple[Any, float]:
+    started = time.perf_counter()
+    answer = send()
+    return answer, time.perf_counter() - started
+
+
+def test_a_page_as_large_as_a_body_may_be_is_answered_within_a_second(
+    app: Flask, mixpanel: Any, database_url: str
+) -> None:
+    """5,500 members: just under the default 1 MB body limit (JOURNEYHUB_MAX_BODY_BYTES).
+
+    The answer waits only for the delivery's own row. On PostgreSQL it does not wait for the
+    job applying the page before it either; SQLite has one writer, so there a delivery waits
+    for whatever transaction is writing (as every door of the embedded mode does). The median
+    of three rounds is taken: the machine is shared, and one round may lose its core.
+    """
     connection_id, auth = mixpanel
     page = [person(i, plan="pro", country="NL", signed_up="2026-01-02T03:04:05") for i in range(5_500)]
-    data = dumps(mixpanel_body("members", page))
-    assert 900_000 < len(data) < app.config["MAX_CONTENT_LENGTH"]
+    assert 900_000 < len(dumps(mixpanel_body("members", page))) < app.config["MAX_CONTENT_LENGTH"]
     post(app, connection_id, mixpanel_body("members", [person(1)], session="warm-up"), auth)
-    started = time.perf_counter()
-    answer = post(app, connection_id, data, auth)
-    elapsed = time.perf_counter() - started
-    assert answer.json == {"action": "members", **SUCCESS}
-    assert elapsed < 1.0, f"answered in {elapsed:.2f} s"
     drain(app)
+    alone, beside = [], []
+    for round_ in range(3):
+        data = dumps(mixpanel_body("members", page, session=f"big-{round_}"))
+        answer, elapsed = timed(lambda: post(app, connection_id, data, auth))  # noqa: B023
+        assert answer.json == {"action": "members", **SUCCESS}
+        alone.append(elapsed)
+        if database_url.startswith("postgresql"):  # while that page is being applied
+            small = mixpanel_body("add_members", [person(1)], session=f"s-{round_}")
+            answer, elapsed = timed(lambda: post(app, connection_id, small, auth))  # noqa: B023
+            assert answer.json == {"action": "add_members", **SUCCESS}
+            beside.append(elapsed)
+        drain(app)
+    assert sorted(alone)[1] < 1.0, f"answered in {alone} s"
+    assert not beside or sorted(beside)[1] < 1.0, f"answered in {beside} s beside an apply"
     assert len(members(app, connection_id, "31001")) == 5_500
 
 
