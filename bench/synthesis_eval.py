@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 from recipes.insights import claude, codebook  # noqa: E402
 from recipes.insights.offline.synthesiser import synthesise as offline  # noqa: E402
 from recipes.insights.quotes import is_exact  # noqa: E402
-from recipes.insights.synthesis import Synthesis  # noqa: E402
+from recipes.insights.synthesis import Sentiment, Synthesis  # noqa: E402
 
 DATA = ROOT / "tests" / "data" / "interviews.json"
 Synthesiser = Callable[[list[dict[str, Any]], list[str]], Synthesis]
@@ -124,7 +124,18 @@ def claude_synthesiser() -> Synthesiser | None:
     )
 
     def run(transcript: list[dict[str, Any]], known: list[str]) -> Synthesis:
-        synthesis, _calls, _notes = claude.synthesise(settings, transcript, [], [], known)
+        """A failed synthesis scores as one that found nothing, and says why."""
+        try:
+            synthesis, _calls, _notes = claude.synthesise(settings, transcript, [], [], known)
+        except claude.Failure as failure:
+            print(f"  synthesis failed: {failure}", file=sys.stderr)
+            return Synthesis(
+                themes=[],
+                sentiment=Sentiment(label="neutral", score=0),
+                quotes=[],
+                quality=1,
+                quality_reason=f"failed: {failure}",
+            )
         return synthesis
 
     return run

@@ -6,7 +6,7 @@ Anthropic's shape `{"type": "error", "error": {"type", "message"}, "request_id"}
 `retry-after-ms`) when asked for. Usage counts about four characters a token and imitates
 prompt caching: a prefix that ends at a `cache_control` block is written the first time it
 is seen and read after that. A forced tool is answered with a `tool_use` block whose input
-is the next scripted one (`answer_with`), or one built from its input schema; `exhaust_spend`
+is the next scripted one (`answer_with`), or one built from its input schema with text\nfrom the longest line the user sent; `exhaust_spend`
 turns every later call into the organisation spend-limit 429, which must not be retried.
 """
 
@@ -158,7 +158,8 @@ class AnthropicFake(FakeServer):
         name = choice.get("name") if choice.get("type") == "tool" else next(iter(tools), None)
         if name is None or name not in tools:
             return [{"type": "text", "text": "This is the fake Messages API's answer."}]
-        given = self._answers.popleft() if self._answers else instance(tools[name].get("input_schema") or {})
+        schema = tools[name].get("input_schema") or {}
+        given = self._answers.popleft() if self._answers else instance(schema, _sample(payload))
         return [{"type": "tool_use", "id": f"toolu_{uuid.uuid4().hex[:24]}", "name": name, "input": given}]
 
     def _usage(self, payload: dict[str, Any]) -> dict[str, int]:
@@ -190,21 +191,33 @@ def _blocks(system: Any) -> list[Any]:
     return system if isinstance(system, list) else [system] if system else []
 
 
-def instance(schema: dict[str, Any]) -> Any:
-    """The smallest value that fits a JSON schema (object, array, string, number, enum)."""
+def instance(schema: dict[str, Any], sample: str = "x") -> Any:
+    """A value that fits a JSON schema: numbers in the middle of their range, text from `sample`."""
     if "enum" in schema:
         return schema["enum"][0]
     kind = schema.get("type")
     if kind == "object":
         properties = schema.get("properties") or {}
-        return {name: instance(properties[name]) for name in schema.get("required", list(properties))}
+        return {name: instance(properties[name], sample) for name in schema.get("required", list(properties))}
     if kind == "array":
-        return [instance(schema.get("items") or {}) for _ in range(max(1, schema.get("minItems", 1)))]
+        return [instance(schema.get("items") or {}, sample) for _ in range(max(1, schema.get("minItems", 1)))]
     if kind in ("integer", "number"):
-        return schema.get("minimum", 0)
+        low, high = schema.get("minimum", 0), schema.get("maximum", schema.get("minimum", 0))
+        middle = (low + high) / 2
+        return round(middle) if kind == "integer" else middle
     if kind == "boolean":
         return False
-    return "x" * max(1, schema.get("minLength", 1))
+    text = sample[: schema.get("maxLength", len(sample))] or "x"
+    return text.ljust(schema.get("minLength", 1), "x")
+
+
+def _sample(payload: dict[str, Any]) -> str:
+    """The longest line the user sent, after any "speaker:" in front: text an answer may quote."""
+    content = payload["messages"][-1].get("content") if isinstance(payload["messages"][-1], dict) else ""
+    if isinstance(content, list):
+        content = " ".join(str(b.get("text", "")) for b in content if isinstance(b, dict))
+    lines = [line.rsplit(": ", 1)[-1].strip() for line in str(content or "").splitlines()]
+    return max(lines, key=len, default="") or "x"
 
 
 def start(*, port: int = 0, members: int = 0, seed: int = 1) -> AnthropicFake:
