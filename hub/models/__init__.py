@@ -23,6 +23,7 @@ from hub.models.insights import (
     InterviewResult,
     SynthesisCall,
 )
+from hub.models.journeys import Journey, JourneyChange, JourneySnapshot
 from hub.models.pushes import PushDelivery
 
 __all__ = [
@@ -43,6 +44,9 @@ __all__ = [
     "Identity",
     "InterviewResult",
     "Invite",
+    "Journey",
+    "JourneyChange",
+    "JourneySnapshot",
     "Outbox",
     "Profile",
     "ProfileMerge",

@@ -73,7 +73,7 @@ class Event(Base):
     __tablename__ = "events"
     __table_args__ = (
         sa.UniqueConstraint("connection_id", "external_id"),
-        sa.Index("ix_events_name_occurred_at", "name", "occurred_at"),
+        sa.Index("ix_events_name_occurred_at_profile_id", "name", "occurred_at", "profile_id"),
     )
 
     id: Mapped[int] = mapped_column(sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True)
