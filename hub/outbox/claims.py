@@ -11,6 +11,7 @@ after sending leaves a row that is taken over once its lease ran out, known as t
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -19,16 +20,26 @@ from hub.models.delivery import PENDING, Outbox
 from hub.outbox.types import Item
 
 
+def pick(session: Session, ids: sa.Select[Any], column: Any) -> sa.ColumnElement[bool]:
+    """`column` is one of the ids `ids` selects: those rows locked, locked ones skipped, on PostgreSQL.
+
+    A materialized CTE there, because `IN (SELECT … LIMIT n FOR UPDATE SKIP LOCKED)` may be
+    run again for each outer row and take far more than n rows.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        locked = ids.with_for_update(skip_locked=True).cte("picked").prefix_with("MATERIALIZED")
+        return cast(sa.ColumnElement[bool], column == locked.c[0])
+    return cast(sa.ColumnElement[bool], column.in_(ids.scalar_subquery()))
+
+
 def claim(session: Session, claimant: str, limit: int, lease_s: float, now: datetime) -> list[Item]:
     """Claims up to `limit` due rows, oldest due first, and commits the claim."""
     until = now + timedelta(seconds=lease_s)
     due = (Outbox.status == PENDING, Outbox.next_attempt_at <= now)
     picked = sa.select(Outbox.id).where(*due).order_by(Outbox.next_attempt_at).limit(limit)
-    if session.get_bind().dialect.name == "postgresql":
-        picked = picked.with_for_update(skip_locked=True)
     stmt = (
         sa.update(Outbox)
-        .where(Outbox.id.in_(picked.scalar_subquery()), *due)
+        .where(pick(session, picked, Outbox.id), *due)
         .values(
             attempts=Outbox.attempts + 1,
             claimed_by=claimant,

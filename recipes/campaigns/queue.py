@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from hub.db import db, utcnow
 from hub.models import Campaign, Invite
+from hub.outbox.claims import pick
 from hub.outbox.rows import NewRow, add
 from hub.runtime.jobs import job
 
@@ -61,11 +62,9 @@ def promote_due(session: Session, now: datetime, batch: int = BATCH) -> int:
     while True:
         due = (Invite.status == "scheduled", Invite.due_at <= now)
         picked = sa.select(Invite.id).where(*due).order_by(Invite.due_at).limit(batch)
-        if session.get_bind().dialect.name == "postgresql":
-            picked = picked.with_for_update(skip_locked=True)
         rows = session.execute(
             sa.update(Invite)
-            .where(Invite.id.in_(picked.scalar_subquery()), *due)
+            .where(pick(session, picked, Invite.id), *due)
             .values(status="pending", updated_at=now)
             .returning(Invite.id, Invite.campaign_id)
             .execution_options(synchronize_session=False)
