@@ -34,6 +34,7 @@ RUN_KIND = "cohort_push"
 ATTEMPTS = 4
 STAGE_CHUNK = 1000
 """Members staged per statement: a pushed page may be far larger than a pulled one."""
+SWEEP_AFTER_S = 60
 WAITS_S = (2, 5, 15, 30, 60, 120, 300)
 """How long a job waits for a pull that holds the cohort, growing with each look."""
 
@@ -106,6 +107,24 @@ def _stored(member: Member) -> dict[str, Any]:
         "identities": identities if type(identities) is dict else dict(identities),
         "traits": traits if type(traits) is dict else dict(traits),
     }
+
+
+@jobs.job
+def enqueue_pending_pushes() -> list[int]:
+    """The periodic safety net: cohorts whose deliveries waited past a tick get a job again (one
+    was lost with a restart, or Redis was away at commit); a unique id per cohort keeps ticks
+    from piling jobs up behind a long pull."""
+    waited = utcnow() - timedelta(seconds=SWEEP_AFTER_S)
+    cohort_ids = list(
+        db.session.scalars(
+            sa.select(PushDelivery.cohort_id)
+            .where(PushDelivery.status == PENDING, PushDelivery.received_at < waited)
+            .group_by(PushDelivery.cohort_id)
+        )
+    )
+    for cohort_id in cohort_ids:
+        jobs.enqueue(APPLY_JOB, cohort_id, job_id=f"cohort-push-{cohort_id}")
+    return cohort_ids
 
 
 @jobs.job

@@ -14,6 +14,7 @@ from typing import Any
 
 from rq.cron import CronScheduler
 
+from hub.cohorts.pushed import enqueue_pending_pushes
 from hub.cohorts.service import enqueue_due_cohorts
 from hub.outbox.worker import deliver_due
 from hub.runtime.jobs import QUEUE_NAME, InProcessBackend
@@ -30,6 +31,7 @@ class Periodic:
 
 PERIODIC: tuple[Periodic, ...] = (
     Periodic(enqueue_due_cohorts, 60),
+    Periodic(enqueue_pending_pushes, 60),
     Periodic(deliver_due, 10),
     *(Periodic(fn, every_s) for fn, every_s in AUTOMATION),
 )

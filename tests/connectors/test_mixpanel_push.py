@@ -8,16 +8,22 @@ Mixpanel's own shape, failures included, and the work happens after the answer.
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from flask import Flask
+from rq import SimpleWorker
+from rq.job import Job
+from rq.registry import ScheduledJobRegistry
 
 from connectors.mixpanel.fake import MixpanelFake
 from hub.cohorts import lease
+from hub.cohorts.pushed import enqueue_pending_pushes
 from hub.db import db, utcnow
-from hub.models import Cohort, Run
+from hub.models import Cohort, PushDelivery, Run
+from hub.runtime.jobs import RQBackend
 from tests.connectors.push_support import (
     basic,
     cohort_id,
@@ -346,3 +352,60 @@ def test_the_fake_pushes_over_http_and_starts_again_after_a_refusal(app: Flask) 
             assert [s["answer"]["action"] for s in answer.json()["sent"]] == ["members"]  # whole again
             drain(app)
     assert members(app, connection_id, ref) == {fake.member_id(i) for i in fake.population.members(3)}
+
+
+def burst(app: Flask, backend: RQBackend) -> None:
+    """A real RQ worker, run here until the queue is empty (its jobs use this app, as
+    `journeyhub worker` gives them its own)."""
+    with app.app_context():
+        SimpleWorker([backend.queue], connection=backend.redis).work(burst=True)
+
+
+def test_rq_workers_apply_pushes_and_schedule_a_wait_while_a_pull_holds_the_cohort(rq_app: Flask) -> None:
+    """The production path: the job is queued after commit, a real RQ worker applies it, and a
+    job finding the cohort held schedules its next look instead of failing."""
+    backend = rq_app.extensions["journeyhub.jobs"]
+    assert isinstance(backend, RQBackend)
+    connection_id, password = mixpanel_connection(rq_app)
+    auth = basic("mixpanel", password)
+    assert (
+        post(rq_app, connection_id, mixpanel_body("members", [person(1), person(2)]), auth).status_code == 200
+    )
+    assert backend.queue.count == 1
+    burst(rq_app, backend)
+    assert members(rq_app, connection_id, "31001") == {"d-1", "d-2"}
+    the_cohort = cohort_id(rq_app, connection_id, "31001")
+    assert the_cohort is not None
+    with rq_app.app_context():
+        token = lease.claim(db.session, the_cohort, utcnow())
+        db.session.commit()
+    assert token is not None
+    post(rq_app, connection_id, mixpanel_body("remove_members", [person(1)], session="s-2"), auth)
+    burst(rq_app, backend)
+    waiting = ScheduledJobRegistry(queue=backend.queue).get_job_ids()
+    assert len(waiting) == 1 and members(rq_app, connection_id, "31001") == {"d-1", "d-2"}
+    with rq_app.app_context():
+        lease.release(db.session, the_cohort, token)
+        db.session.commit()
+    backend.queue.enqueue_job(Job.fetch(waiting[0], connection=backend.redis))  # its time has come
+    burst(rq_app, backend)
+    assert members(rq_app, connection_id, "31001") == {"d-2"}
+
+
+def test_the_periodic_sweep_applies_a_delivery_whose_job_was_lost(rq_app: Flask) -> None:
+    backend = rq_app.extensions["journeyhub.jobs"]
+    assert isinstance(backend, RQBackend)
+    connection_id, password = mixpanel_connection(rq_app)
+    auth = basic("mixpanel", password)
+    post(rq_app, connection_id, mixpanel_body("members", [person(1)]), auth)
+    backend.queue.empty()  # Redis lost the job: the delivery is stored, nothing will apply it
+    with rq_app.app_context():
+        assert enqueue_pending_pushes() == []  # a fresh delivery's own job is trusted for a tick
+        db.session.execute(sa.update(PushDelivery).values(received_at=utcnow() - timedelta(minutes=2)))
+        db.session.commit()
+        assert enqueue_pending_pushes() == [cohort_id(rq_app, connection_id, "31001")]
+        assert enqueue_pending_pushes() and backend.queue.count == 1  # one job per cohort, however many ticks
+    burst(rq_app, backend)
+    assert members(rq_app, connection_id, "31001") == {"d-1"}
+    with rq_app.app_context():
+        assert enqueue_pending_pushes() == []
