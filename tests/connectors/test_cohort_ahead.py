@@ -1,0 +1,56 @@
+"""Pages fetched ahead: what the caller would have seen iterating the source itself, with memory
+bounded by the queue, the caller's context carried over, and the source closed however it ends."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from contextvars import ContextVar
+
+import pytest
+
+from hub.cohorts.ahead import ahead
+
+WHO: ContextVar[str] = ContextVar("who", default="nobody")
+
+
+def test_pages_and_the_sources_failure_arrive_in_order() -> None:
+    def source() -> Iterator[int]:
+        yield 1
+        yield 2
+        raise RuntimeError("HTTP 500 on page 3")
+
+    seen = []
+    with pytest.raises(RuntimeError, match="page 3"), ahead(source()) as pages:
+        for page in pages:
+            seen.append(page)
+    assert seen == [1, 2]
+
+
+def test_the_callers_context_is_the_fetchers() -> None:
+    def source() -> Iterator[str]:
+        yield WHO.get()
+
+    WHO.set("the sync")
+    with ahead(source()) as pages:
+        assert list(pages) == ["the sync"]
+
+
+def test_it_runs_at_most_a_page_ahead_and_leaving_early_closes_the_source() -> None:
+    produced: list[int] = []
+    closed_in: list[str] = []
+
+    def source() -> Iterator[int]:
+        try:
+            for n in range(1000):
+                produced.append(n)
+                yield n
+        finally:
+            closed_in.append(threading.current_thread().name)
+
+    with ahead(source(), depth=1) as pages:
+        assert next(pages) == 0
+        time.sleep(0.3)
+        assert len(produced) <= 3  # the one handed over, one queued, one waiting for room
+    assert closed_in == ["cohort-fetch"]
