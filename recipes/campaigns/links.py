@@ -23,7 +23,7 @@ from hub.secrets import derived_key
 
 INVITE_SALT = "invite-link"
 UNSUBSCRIBE_SALT = "unsubscribe"
-_KEY = "journeyhub.link_key"
+_KEY = "journeyhub.link_signers"
 
 
 class LinkProblem(ValueError):
@@ -36,12 +36,14 @@ class InviteLink:
     context: dict[str, Any]
 
 
-def _key() -> bytes:
-    key: bytes | None = current_app.extensions.get(_KEY)
-    if key is None:
+def _serializers() -> tuple[URLSafeTimedSerializer, URLSafeSerializer]:
+    """The app's two signers (invite links, unsubscribe links), made once per app."""
+    found: tuple[URLSafeTimedSerializer, URLSafeSerializer] | None = current_app.extensions.get(_KEY)
+    if found is None:
         key = derived_key(current_app.config["JOURNEYHUB"].fernet_key(), purpose="signed links")
-        current_app.extensions[_KEY] = key
-    return key
+        found = (URLSafeTimedSerializer(key, salt=INVITE_SALT), URLSafeSerializer(key, salt=UNSUBSCRIBE_SALT))
+        current_app.extensions[_KEY] = found
+    return found
 
 
 def _base() -> str:
@@ -50,7 +52,7 @@ def _base() -> str:
 
 def invite_token(invite_id: int, context: Mapping[str, Any], expiry_days: int) -> str:
     data = {"i": invite_id, "d": expiry_days, "c": dict(context)}
-    return URLSafeTimedSerializer(_key(), salt=INVITE_SALT).dumps(data)
+    return _serializers()[0].dumps(data)
 
 
 def invite_url(token: str) -> str:
@@ -60,7 +62,7 @@ def invite_url(token: str) -> str:
 def read_invite(token: str, now: float | None = None) -> InviteLink:
     """The invite and context a token names; LinkProblem when it was altered or has expired."""
     try:
-        data, signed_at = URLSafeTimedSerializer(_key(), salt=INVITE_SALT).loads(token, return_timestamp=True)
+        data, signed_at = _serializers()[0].loads(token, return_timestamp=True)
         invite_id, days, context = int(data["i"]), int(data["d"]), dict(data["c"])
     except (BadData, KeyError, TypeError, ValueError):
         raise LinkProblem(
@@ -73,7 +75,7 @@ def read_invite(token: str, now: float | None = None) -> InviteLink:
 
 
 def unsubscribe_token(profile_id: int, invite_id: int) -> str:
-    return str(URLSafeSerializer(_key(), salt=UNSUBSCRIBE_SALT).dumps({"p": profile_id, "i": invite_id}))
+    return str(_serializers()[1].dumps({"p": profile_id, "i": invite_id}))
 
 
 def unsubscribe_url(token: str) -> str:
@@ -83,7 +85,7 @@ def unsubscribe_url(token: str) -> str:
 def read_unsubscribe(token: str) -> int:
     """The profile an unsubscribe token names; LinkProblem when it was altered."""
     try:
-        data = URLSafeSerializer(_key(), salt=UNSUBSCRIBE_SALT).loads(token)
+        data = _serializers()[1].loads(token)
         return int(data["p"])
     except (BadData, KeyError, TypeError, ValueError):
         raise LinkProblem(
