@@ -33,7 +33,7 @@ APPLY_JOB = "hub.cohorts.pushed.apply_pushes"
 RUN_KIND = "cohort_push"
 ATTEMPTS = 4
 STAGE_CHUNK = 1000
-"""Members staged per statement: a pushed page may be far larger than a pulled one."""
+"""Members staged per call, as a pull pages them: a pushed page may be far larger."""
 SWEEP_AFTER_S = 60
 WAITS_S = (2, 5, 15, 30, 60, 120, 300)
 """How long a job waits for a pull that holds the cohort, growing with each look."""
@@ -200,7 +200,7 @@ def _stage(session: Session, target: Target, run_id: int, unit: Unit) -> dict[st
     seen = skipped = 0
     for delivery_id in unit.ids:
         stored = session.scalar(sa.select(PushDelivery.members).where(PushDelivery.id == delivery_id)) or []
-        for start in range(0, len(stored), STAGE_CHUNK):  # a statement's parameters are bounded
+        for start in range(0, len(stored), STAGE_CHUNK):  # as a pull stages: a page at a time
             chunk = [
                 Member(m["ref"], m["identities"], m["traits"]) for m in stored[start : start + STAGE_CHUNK]
             ]
