@@ -39,7 +39,8 @@ def next_unit(session: Session, cohort_id: int) -> Unit | None:
     """The oldest pending batch, or the oldest snapshot whose pages have all arrived.
 
     A snapshot still missing pages is passed over (it counts only once complete), so increments
-    sent after it are not held up by a page the provider may never send.
+    sent after it are not held up by a page the provider may never send; applying them
+    supersedes it (hub.cohorts.pushed), so its late pages cannot undo them.
     """
     rows = session.execute(
         sa.select(

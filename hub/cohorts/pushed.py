@@ -226,18 +226,19 @@ def _settle(
         .values(status=APPLIED, applied_at=now, run_id=run_id)
         .execution_options(synchronize_session=False)
     )
-    if unit.kind == PushKind.SNAPSHOT:  # an older snapshot that never completed never will count
-        session.execute(
-            sa.update(PushDelivery)
-            .where(
-                PushDelivery.cohort_id == target.cohort_id,
-                PushDelivery.kind == PushKind.SNAPSHOT.value,
-                PushDelivery.status == PENDING,
-                PushDelivery.id < min(unit.ids),
-            )
-            .values(status=SUPERSEDED)
-            .execution_options(synchronize_session=False)
+    # a snapshot begun before this and still missing pages is out of date: its late pages must
+    # not undo what came after it (the provider sends a whole new one after its errors)
+    session.execute(
+        sa.update(PushDelivery)
+        .where(
+            PushDelivery.cohort_id == target.cohort_id,
+            PushDelivery.kind == PushKind.SNAPSHOT.value,
+            PushDelivery.status == PENDING,
+            PushDelivery.id < min(unit.ids),
         )
+        .values(status=SUPERSEDED)
+        .execution_options(synchronize_session=False)
+    )
     finished = utcnow()
     session.execute(
         sa.update(Run)

@@ -119,6 +119,27 @@ def test_a_new_snapshot_replaces_the_membership_and_an_unfinished_one_is_superse
     assert [tuple(row) for row in statuses] == [("a", "applied"), ("dead", "superseded"), ("b", "applied")]
 
 
+def test_a_snapshot_still_missing_pages_is_given_up_once_a_later_change_is_applied(
+    app: Flask, mixpanel: Any
+) -> None:
+    connection_id, auth = mixpanel
+    post(app, connection_id, mixpanel_body("members", [person(1)], session="whole"), auth)
+    post(app, connection_id, mixpanel_body("members", [person(5)], session="cut", pages=2), auth)
+    post(app, connection_id, mixpanel_body("add_members", [person(2)], session="later"), auth)
+    drain(app)
+    late = mixpanel_body("members", [person(6)], session="cut", page=2, pages=2)
+    assert post(app, connection_id, late, auth).status_code == 200
+    drain(app)
+    assert members(app, connection_id, "31001") == {"d-1", "d-2"}  # not {"d-5", "d-6"}
+    with app.app_context():
+        statuses = db.session.execute(
+            sa.text("SELECT session, status FROM push_deliveries ORDER BY id")
+        ).all()
+    assert [tuple(row) for row in statuses] == [
+        ("whole", "applied"), ("cut", "superseded"), ("later", "applied"), ("cut", "pending"),
+    ]  # fmt: skip
+
+
 def test_increments_enter_and_leave_only_the_members_they_name(app: Flask, mixpanel: Any) -> None:
     connection_id, auth = mixpanel
     post(app, connection_id, mixpanel_body("members", [person(1), person(2)]), auth)
