@@ -56,12 +56,23 @@ def insert_known(
         {
             **{k: row[k] for k in ("external_id", "name", "properties")},
             "occurred_at": row["occurred_at"].isoformat(),
-            "keys": [{"kind": kind, "value": value} for kind, value in row_keys],
+            "position": position,
         }
-        for row, row_keys in zip(rows, keys, strict=True)
+        for position, row in enumerate(rows)
+    ]
+    wanted = [
+        {"position": position, "kind": kind, "value": value}
+        for position, row_keys in enumerate(keys)
+        for kind, value in row_keys
     ]
     first = rows[0]
-    params = {"rows": _json(batch), "connection_id": first["connection_id"], "now": first["received_at"]}
+    params = {
+        "rows": _json(batch),
+        "keys": _json([{"kind": kind, "value": value} for kind, value in _distinct(keys)]),
+        "wanted": _json(wanted),
+        "connection_id": first["connection_id"],
+        "now": first["received_at"],
+    }
     owner: dict[Key, int] = {}
     inserted: list[tuple[int, int, str]] = []
     for kind, value, profile_id, event_id, external_id in connection.execute(_INSERT_KNOWN, params):
@@ -204,31 +215,31 @@ _LOOKUP_KEYS = sa.select(Identity.kind, Identity.value, Identity.profile_id).joi
 )
 
 # The same decision as `single_owner`, made by the server: an event whose keys are all held by
-# one profile is inserted at once; the owners of all keys come back for the resolver.
+# one profile is inserted at once; the owners of all keys come back for the resolver. The
+# distinct keys meet `identities` as in `_LOOKUP_KEYS` (an estimated 100 rows), so the planner
+# probes the unique (kind, value) index once the table is large; per-event keys (`wanted`)
+# only meet the few rows found.
 _INSERT_KNOWN = sa.text(
     """
-    WITH batch AS (
-        SELECT row_number() OVER () AS position, r.*
-        FROM json_to_recordset(CAST(:rows AS json)) AS r(
-            external_id varchar, name varchar, properties jsonb, occurred_at timestamptz, keys json
-        )
-    ), wanted AS (
-        SELECT b.position, k.kind, k.value
-        FROM batch b CROSS JOIN LATERAL json_to_recordset(b.keys) AS k(kind varchar, value varchar)
-    ), held AS (
+    WITH held AS (
         SELECT i.kind, i.value, i.profile_id
-        FROM identities i JOIN (SELECT DISTINCT kind, value FROM wanted) w
-            ON i.kind = w.kind AND i.value = w.value
+        FROM identities i
+        JOIN json_to_recordset(CAST(:keys AS json)) AS k(kind varchar, value varchar)
+            ON i.kind = k.kind AND i.value = k.value
     ), known AS (
         SELECT w.position, min(h.profile_id) AS profile_id
-        FROM wanted w LEFT JOIN held h ON h.kind = w.kind AND h.value = w.value
+        FROM json_to_recordset(CAST(:wanted AS json)) AS w(position int, kind varchar, value varchar)
+        LEFT JOIN held h ON h.kind = w.kind AND h.value = w.value
         GROUP BY w.position
         HAVING count(h.profile_id) = count(*) AND min(h.profile_id) = max(h.profile_id)
     ), inserted AS (
         INSERT INTO events (connection_id, external_id, name, profile_id, properties, occurred_at, received_at)
-        SELECT :connection_id, b.external_id, b.name, k.profile_id, b.properties, b.occurred_at, :now
-        FROM batch b JOIN known k ON k.position = b.position
-        ORDER BY b.position
+        SELECT :connection_id, r.external_id, r.name, k.profile_id, r.properties, r.occurred_at, :now
+        FROM json_to_recordset(CAST(:rows AS json)) AS r(
+            position int, external_id varchar, name varchar, properties jsonb, occurred_at timestamptz
+        )
+        JOIN known k ON k.position = r.position
+        ORDER BY r.position
         ON CONFLICT DO NOTHING
         RETURNING id, profile_id, external_id
     )
@@ -238,6 +249,8 @@ _INSERT_KNOWN = sa.text(
     """
 ).bindparams(
     sa.bindparam("rows", type_=sa.Text),
+    sa.bindparam("keys", type_=sa.Text),
+    sa.bindparam("wanted", type_=sa.Text),
     sa.bindparam("connection_id", type_=sa.Integer),
     sa.bindparam("now", type_=_TIME),
 )
