@@ -171,7 +171,7 @@ def measure(target: Target, env: dict[str, str], args: argparse.Namespace) -> li
     return results
 
 
-def report(bare: list[Result], hubs: dict[str, tuple[Target, list[Result]]]) -> None:
+def report(bare: list[Result], hubs: dict[str, tuple[Target, list[Result]]], load: list[float]) -> None:
     rows = bare + [r for _, results in hubs.values() for r in results]
     print(f"{'case':<22}{'requests':>9}{'events/s':>10}{'req/s':>8}{'p50 ms':>8}{'p99 ms':>8}", end="")
     print(f"{'failed':>7}{'client cores':>13}{'cpu ms/req: app':>16}{'db':>6}")
@@ -196,6 +196,10 @@ def report(bare: list[Result], hubs: dict[str, tuple[Target, list[Result]]]) -> 
         "track_vs_baseline": round(pg_track.requests_per_s / bare[1].requests_per_s, 3),
         "baseline_requests_per_s": round(bare[1].requests_per_s),
         "client_cores_max": round(max(r.client_cores for r in rows), 2),
+        # CPU per request moves far less than the rates when others share the machine
+        "track_cpu_ms": round(pg_track.cpu_ms(pg_track.app_cpu_s + pg_track.db_cpu_s), 2),
+        "batch_cpu_ms": round(pg_batch.cpu_ms(pg_batch.app_cpu_s + pg_batch.db_cpu_s), 2),
+        "load_average": [round(x, 2) for x in load],
         "sqlite": {
             "events_per_s": round(lite_batch.events_per_s),
             "p99_ms": round(lite_batch.p99, 1),
@@ -203,8 +207,11 @@ def report(bare: list[Result], hubs: dict[str, tuple[Target, list[Result]]]) -> 
             "track_p99_ms": round(lite_track.p99, 1),
             "lost": lite.sent - lite.stored,
             "vs_baseline": round(lite_batch.requests_per_s / bare[0].requests_per_s, 3),
+            "track_vs_baseline": round(lite_track.requests_per_s / bare[1].requests_per_s, 3),
+            "track_cpu_ms": round(lite_track.cpu_ms(lite_track.app_cpu_s), 2),
         },
     }
+    print(f"load average (1 min) at start and end: {load[0]:.2f}, {load[1]:.2f}")
     print(json.dumps(summary))
 
 
@@ -217,6 +224,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers (4 threads each)")
     args = parser.parse_args()
 
+    load = [os.getloadavg()[0]]  # the machine is shared: what else ran is part of the figures
     postgres, redis = start_postgres(), start_redis()
     try:
         admin = sa.create_engine(postgres.admin_url, isolation_level="AUTOCOMMIT")
@@ -248,7 +256,7 @@ def main() -> None:
             results = measure(target, env, args)
             target.stored = count_stored(target, env)
             hubs[target.label] = (target, results)
-        report(bare, hubs)
+        report(bare, hubs, [*load, os.getloadavg()[0]])
     finally:
         redis.stop()
         postgres.stop()
