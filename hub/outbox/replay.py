@@ -37,6 +37,6 @@ def replay(session: Session, ids: sa.ColumnElement[bool]) -> int:
     )
     count = cast(sa.CursorResult[Any], session.execute(stmt)).rowcount
     if count:
-        wake(session)
+        wake(session, count)
     session.commit()
     return count

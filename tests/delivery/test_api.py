@@ -56,9 +56,11 @@ def test_a_dead_row_is_replayed_and_sent_while_a_sent_row_is_not(
     assert row.status == "dead"
     assert api.get(f"/api/v1/invites/{invite_id}").json["status"] == "failed"
 
+    app.config[CONFIG_KEY] = {"batch": 0}  # the replayed row waits until this test looks at it
     replayed = api.post(f"/api/v1/outbox/{row.id}/replay")
     assert replayed.status_code == 200 and replayed.json["status"] == "pending"
-    assert replayed.json["attempts"] == 0
+    assert replayed.json["attempts"] == 0 and "500" in replayed.json["last_error"]
+    app.config[CONFIG_KEY] = {"schedule_s": ()}
     run_drain(app)
     row = outbox_row(app, invite_id)
     assert (row.status, row.attempts) == ("sent", 1)
