@@ -8,12 +8,17 @@ from typing import Any
 
 from flask import Flask
 
-from hub.db import db
+from hub.db import db, utcnow
 from hub.inbound.identity import merge
-from hub.models import Connection, Event, Profile
+from hub.models import Connection, Event, InterviewResult, Profile
+from recipes.insights.findings import Thresholds, count
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-STAGES = ["signed_up", "trial_started", "checkout", "paid"]
+QUOTES = {
+    "price": "The price was more than a team of three could justify.",
+    "setup": "The setup took us two weeks to get through.",
+    "support": "Support answered quickly, which I appreciated.",
+}
 
 
 def hours(n: float) -> datetime:
@@ -75,6 +80,31 @@ class World:
             merge(db.session, survivor, merged, reason={"test": True})
             db.session.commit()
 
+    def findings(self, recipe_id: int, themes: list[list[str]]) -> None:
+        """One synthesised, qualifying interview per list of themes, counted into the recipe's
+        findings by the insights code itself (a finding at a 25% share of at least 2 interviews)."""
+        with self.app.app_context():
+            for labels in themes:
+                result = InterviewResult(
+                    connection_id=self.connection_id,
+                    external_id=uuid.uuid4().hex,
+                    recipe_id=recipe_id,
+                    completed_at=T0,
+                    synthesis_status="done",
+                    themes=[{"label": label, "confidence": 0.9} for label in labels],
+                    sentiment_score=-0.4,
+                    quotes=[
+                        {"text": QUOTES[label], "turn": 1, "start": 0, "end": len(QUOTES[label])}
+                        for label in labels
+                    ],
+                    quality=4,
+                    qualifying=True,
+                )
+                db.session.add(result)
+                db.session.flush()
+                count(db.session, result, Thresholds(share=0.25, min_interviews=2, change=0.1), utcnow())
+            db.session.commit()
+
     def known_funnel(self) -> dict[str, int]:
         """Seven people whose every figure is worked out by hand in test_funnel.py."""
         ids = {
@@ -101,3 +131,20 @@ class World:
         ids["merged_away"] = self.person(("trial_started", hours(4)))
         self.merge(ids["merged_survivor"], ids["merged_away"])
         return ids
+
+
+def add_journey(api: Any, **changes: Any) -> int:
+    answer = api.post("/api/v1/journeys", json=journey_body(**changes))
+    assert answer.status_code == 201, answer.json
+    return int(answer.json["id"])
+
+
+def add_recipe(api: Any, event: str = "checkout") -> int:
+    """A campaign and a recipe on `event`, through the API, as a person would set them up."""
+    campaign = {"name": "Why", "interview_url": "https://interviews.example.com/x", "channel": "webhook"}
+    answer = api.post("/api/v1/campaigns", json=campaign)
+    assert answer.status_code == 201, answer.json
+    body = {"name": "Asks", "trigger": {"type": "event", "event": event}, "campaign_id": answer.json["id"]}
+    answer = api.post("/api/v1/recipes", json=body)
+    assert answer.status_code == 201, answer.json
+    return int(answer.json["id"])

@@ -1,0 +1,43 @@
+"""Saving journeys: validated like recipes, with the rules only the database or the whole body can judge."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from hub.db import db, utcnow
+from hub.models import Journey, Recipe
+from recipes.engine.problems import Problem
+from recipes.journeys.schema import JourneyIn
+
+
+def check_journey(body: JourneyIn) -> None:
+    """Problem naming the first value at fault."""
+    if body.stages[0].intended_rate is not None:
+        raise Problem(
+            "invalid_journey",
+            "stages[0].intended_rate",
+            "the first stage has no stage before it to convert from; leave intended_rate out",
+        )
+    for index, stage in enumerate(body.stages):
+        if stage.recipe_id is not None and db.session.get(Recipe, stage.recipe_id) is None:
+            raise Problem("unknown_recipe", f"stages[{index}].recipe_id", f"no recipe {stage.recipe_id}")
+
+
+def save_journey(body: JourneyIn, journey: Journey | None = None, now: datetime | None = None) -> Journey:
+    """Creates or replaces the journey. Replacing starts its alerts afresh: the rates told before
+    described stages that may no longer exist."""
+    check_journey(body)
+    now = now or utcnow()
+    if journey is None:
+        journey = Journey(created_at=now, next_snapshot_at=now)
+        db.session.add(journey)
+    journey.name = body.name
+    journey.definition = body.model_dump(mode="json")
+    journey.announced = {}
+    journey.updated_at = now
+    db.session.commit()
+    return journey
+
+
+def definition(journey: Journey) -> JourneyIn:
+    return JourneyIn.model_validate(journey.definition)
