@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from recipes.api import campaigns, eligibility, invites, recipes, suppression, trials, workspace
+from recipes.api import campaigns, eligibility, invites, recipes, suppression, trials
 from recipes.campaigns import pages
 from recipes.campaigns.delivery import InviteHandler
 from recipes.campaigns.queue import KIND as INVITE
@@ -34,7 +34,6 @@ BLUEPRINTS = (
     results.bp,
     findings.bp,
     synthesis.bp,
-    workspace.bp,
     journeys.bp,
     journey_history.bp,
 )
