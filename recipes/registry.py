@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from recipes.api import campaigns, eligibility, invites, recipes, suppression, trials
+from recipes.api import campaigns, eligibility, invites, recipes, suppression, trials, workspace
 from recipes.campaigns import pages
 from recipes.campaigns.delivery import InviteHandler
 from recipes.campaigns.queue import KIND as INVITE
@@ -18,10 +18,6 @@ from recipes.campaigns.queue import deliver_due_invites
 from recipes.insights.api import findings, results, synthesis
 from recipes.insights.intake import store_results
 from recipes.insights.jobs import synthesise_pending
-from recipes.journeys.api import history as journey_history
-from recipes.journeys.api import journeys
-from recipes.journeys.jobs import TICK_S as JOURNEY_TICK_S
-from recipes.journeys.jobs import snapshot_due_journeys
 from recipes.periodic import fire_windows, retry_deferrals, sweep
 
 BLUEPRINTS = (
@@ -34,8 +30,7 @@ BLUEPRINTS = (
     results.bp,
     findings.bp,
     synthesis.bp,
-    journeys.bp,
-    journey_history.bp,
+    workspace.bp,
 )
 PERIODIC: tuple[tuple[Callable[[], Any], int], ...] = (
     (sweep, 60),
@@ -43,7 +38,6 @@ PERIODIC: tuple[tuple[Callable[[], Any], int], ...] = (
     (retry_deferrals, 300),
     (deliver_due_invites, 30),
     (synthesise_pending, 300),
-    (snapshot_due_journeys, JOURNEY_TICK_S),
 )
 RESULTS = store_results
 """Stores interview results (connectors.sdk.results) in the request's transaction."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hub.db import db, insert_ignore, utcnow
 from hub.models import Campaign, Cohort, Connection, Recipe, RecipeVersion, Workspace
 from recipes.engine.problems import Problem
-from recipes.engine.schema import CohortTrigger, RecipeIn, SuppressionIn, trigger_key
+from recipes.engine.schema import CohortTrigger, RecipeIn, SuppressionIn, WorkspaceIn, trigger_key
 from recipes.engine.settings import DEFAULT_PER_PERSON_DAYS, DEFAULT_TIMEZONE, WORKSPACE_ID
 from recipes.engine.templates import ACTION_VARIABLES, template_problem
 
@@ -64,6 +64,14 @@ def workspace() -> Workspace:
         found = db.session.get(Workspace, WORKSPACE_ID)
     assert found is not None  # noqa: S101 - inserted just above
     return found
+
+
+def save_workspace(body: WorkspaceIn) -> Workspace:
+    settings = workspace()
+    settings.timezone, settings.per_person_days = body.timezone, body.per_person_days
+    settings.updated_at = utcnow()
+    db.session.commit()
+    return settings
 
 
 def save_suppression(body: SuppressionIn) -> Workspace:

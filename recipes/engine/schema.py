@@ -6,12 +6,15 @@ error paths leave out, as they do for conditions (recipes.engine.rules).
 
 from __future__ import annotations
 
+import functools
+import zoneinfo
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
-from pydantic import Discriminator, Field, StrictBool, Tag
+from pydantic import Discriminator, Field, StrictBool, Tag, field_validator
 
 from recipes.engine.rules import NUMBER, Condition, Strict
+from recipes.engine.settings import DEFAULT_PER_PERSON_DAYS, DEFAULT_TIMEZONE
 
 RowId = Annotated[int, Field(ge=1, le=2**31 - 1), NUMBER]
 Name = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^\x00]*$")]
@@ -118,6 +121,33 @@ class SuppressionRule(Strict):
 
 class SuppressionIn(Strict):
     rules: list[SuppressionRule] = Field(default_factory=list, max_length=100)
+
+
+class WorkspaceIn(Strict):
+    """The workspace's automation defaults."""
+
+    timezone: str = Field(
+        default=DEFAULT_TIMEZONE,
+        max_length=64,
+        description="IANA time zone (Europe/Paris): quiet hours of people without a timezone trait, "
+        "and the calendar day a campaign's daily budget counts",
+    )
+    per_person_days: Annotated[int, Field(ge=1, le=3650), NUMBER] = Field(
+        default=DEFAULT_PER_PERSON_DAYS,
+        description="one interview per person per this many days, across campaigns, unless a recipe says",
+    )
+
+    @field_validator("timezone")
+    @classmethod
+    def _a_zone(cls, value: str) -> str:
+        if value not in _zones():
+            raise ValueError("not an IANA time zone name, such as Europe/Paris or UTC")
+        return value
+
+
+@functools.cache
+def _zones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
 
 
 COHORT_EVENTS = ("cohort_entered", "cohort_exited")
