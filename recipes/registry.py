@@ -18,6 +18,10 @@ from recipes.campaigns.queue import deliver_due_invites
 from recipes.insights.api import findings, results, synthesis
 from recipes.insights.intake import store_results
 from recipes.insights.jobs import synthesise_pending
+from recipes.journeys.api import history as journey_history
+from recipes.journeys.api import journeys
+from recipes.journeys.jobs import TICK_S as JOURNEY_TICK_S
+from recipes.journeys.jobs import snapshot_due_journeys
 from recipes.periodic import fire_windows, retry_deferrals, sweep
 
 BLUEPRINTS = (
@@ -31,6 +35,8 @@ BLUEPRINTS = (
     findings.bp,
     synthesis.bp,
     workspace.bp,
+    journeys.bp,
+    journey_history.bp,
 )
 PERIODIC: tuple[tuple[Callable[[], Any], int], ...] = (
     (sweep, 60),
@@ -38,6 +44,7 @@ PERIODIC: tuple[tuple[Callable[[], Any], int], ...] = (
     (retry_deferrals, 300),
     (deliver_due_invites, 30),
     (synthesise_pending, 300),
+    (snapshot_due_journeys, JOURNEY_TICK_S),
 )
 RESULTS = store_results
 """Stores interview results (connectors.sdk.results) in the request's transaction."""
