@@ -30,32 +30,21 @@ from hub.outbox.types import Item, Outcome, Retry, Send, Settled
 from hub.runtime.jobs import enqueue, job
 
 log = logging.getLogger(__name__)
-POLL_S = 0.05
 
 
 @job
-def drain(until: float | None = None) -> int:
-    """Delivers due rows until none is left, and at least until `until` (epoch seconds); answers how many.
-
-    `until` is the end of the second whose wakes this job answers (hub.outbox.rows): a row
-    committed in that second may have folded its wake into this job, so the job looks
-    again until the second is over. It hands over to a fresh job after the policy's budget.
-    """
+def drain() -> int:
+    """Delivers due rows until none is left; answers how many. Hands over to a fresh job after the budget."""
     rules = policy()
     claimant = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"[-100:]
     started = time.monotonic()
     done = 0
-    while True:
-        items = claim(db.session, claimant, rules.batch, rules.lease_s, utcnow())
-        if items:
-            done += deliver(db.session, claimant, items, rules)
-            if time.monotonic() - started > rules.budget_s:
-                enqueue(drain, job_id=f"outbox-more-{uuid.uuid4().hex}")
-                return done
-            continue
-        if until is None or time.time() >= until:
-            return done
-        time.sleep(POLL_S)
+    while items := claim(db.session, claimant, rules.batch, rules.lease_s, utcnow()):
+        done += deliver(db.session, claimant, items, rules)
+        if time.monotonic() - started > rules.budget_s:
+            enqueue(drain, job_id=f"outbox-more-{uuid.uuid4().hex}")
+            break
+    return done
 
 
 @job
