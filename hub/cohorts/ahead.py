@@ -1,10 +1,13 @@
-"""Pages fetched one step ahead: the provider works on the next page while the sync writes this one.
+"""Pages fetched ahead: the provider works on the next pages while the sync writes earlier ones.
 
 A sync alternates between waiting for the provider and waiting for the database; on its own
 each leaves the other idle. A thread of its own pulls the source's pages into a short queue
 (so at most `depth` pages wait in memory), with the caller's context (app, outbound scope
-and its retry counters) copied over, and hands back whatever the source raised. Leaving the
-`with` block early stops the thread and closes the source, in the thread that runs it.
+and its retry counters) copied over, and hands back whatever the source raised. `take`
+hands over every page that is ready, so when the database is the slower side each write
+carries several pages (fewer round trips), and when the provider is, each page is written
+as soon as it arrives. Leaving the `with` block early stops the thread and closes the
+source, in the thread that runs it.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from __future__ import annotations
 import contextvars
 import queue
 import threading
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 from contextlib import contextmanager
 from typing import Any, Generic, TypeVar
 
@@ -26,19 +29,40 @@ class _Ahead(Generic[T]):
         self._source = source
         self._queue: queue.Queue[tuple[str, Any]] = queue.Queue(depth)
         self._stop = threading.Event()
+        self._done = False
         self._thread = threading.Thread(
             target=contextvars.copy_context().run, args=(self._produce,), name="cohort-fetch", daemon=True
         )
         self._thread.start()
 
     def __iter__(self) -> Iterator[T]:
+        while (taken := self.take(1, lambda _: 1)) is not None:
+            yield taken[0]
+
+    def take(self, limit: int, size: Callable[[T], int]) -> list[T] | None:
+        """The next item, waiting for it, and those ready behind it while their `size` adds up
+        to less than `limit`; None once the source is done."""
+        if self._done:
+            return None
+        taken: list[T] = []
+        total = 0
+        item = self._queue.get()
         while True:
-            kind, value = self._queue.get()
+            kind, value = item
             if kind == _END:
-                return
+                self._done = True
+                return taken or None
             if kind == _ERROR:
+                self._done = True
                 raise value
-            yield value
+            taken.append(value)
+            total += size(value)
+            if total >= limit:
+                return taken
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                return taken
 
     def stop(self) -> None:
         self._stop.set()
@@ -68,10 +92,10 @@ class _Ahead(Generic[T]):
 
 
 @contextmanager
-def ahead(source: Iterator[T], depth: int = 1) -> Generator[Iterator[T], None, None]:
-    """Iterates `source` in a thread, `depth` items ahead of the caller."""
+def ahead(source: Iterator[T], depth: int = 1) -> Generator[_Ahead[T], None, None]:
+    """Iterates `source` in a thread, up to `depth` items ahead of the caller."""
     fetching = _Ahead(source, depth)
     try:
-        yield iter(fetching)
+        yield fetching
     finally:
         fetching.stop()

@@ -98,9 +98,9 @@ FIND_KEYS = {
 
 ENTRY_TABLE = {
     PG: """CREATE TEMP TABLE cohort_entry (member_ref varchar(255), identities jsonb, traits jsonb,
-        complex boolean, fresh boolean, profile_id integer) ON COMMIT DROP""",
+        complex boolean, fresh boolean, profile_id integer, unowned integer) ON COMMIT DROP""",
     LITE: """CREATE TEMP TABLE cohort_entry (member_ref TEXT PRIMARY KEY, identities TEXT, traits TEXT,
-        complex INTEGER, fresh INTEGER, profile_id INTEGER)""",
+        complex INTEGER, fresh INTEGER, profile_id INTEGER, unowned INTEGER)""",
 }
 _NEXT_PROFILE_ID = {
     PG: "nextval(CAST(:sequence AS regclass))",
@@ -109,26 +109,36 @@ _NEXT_PROFILE_ID = {
 }
 FIND_ENTRIES = {
     dialect: f"""WITH p AS (
-        SELECT member_ref, count(DISTINCT owner) AS owners, min(owner) AS owner, max(holders) AS holders
+        SELECT member_ref, count(DISTINCT owner) AS owners, min(owner) AS owner, max(holders) AS holders,
+            count(*) FILTER (WHERE owner IS NULL) AS unowned
         FROM cohort_entry_key GROUP BY member_ref)
-    INSERT INTO cohort_entry (member_ref, identities, traits, complex, fresh, profile_id)
+    INSERT INTO cohort_entry (member_ref, identities, traits, complex, fresh, profile_id, unowned)
     SELECT s.member_ref, s.identities, s.traits, p.owners > 1 OR p.holders > 1,
         p.owners = 0 AND p.holders = 1,
         CASE WHEN p.owners > 1 OR p.holders > 1 THEN NULL WHEN p.owners = 1 THEN p.owner
-            ELSE {next_id} END
+            ELSE {next_id} END,
+        p.unowned
     FROM cohort_staging s JOIN p ON p.member_ref = s.member_ref
     WHERE s.run_id = :run"""
     for dialect, next_id in _NEXT_PROFILE_ID.items()
 }
 PROFILE_SEQUENCE = "SELECT pg_get_serial_sequence('profiles', 'id')"
-ANALYZE = ("ANALYZE cohort_entry_key", "ANALYZE cohort_entry")
+ANALYZE = (
+    "ANALYZE cohort_entry_key (member_ref, owner)",
+    "ANALYZE cohort_entry (member_ref, complex, fresh)",
+)
+"""Row counts and the join column are what the planner lacks; the JSON columns would cost the most to sample."""
 
 _WITHOUT_NULLS = {
-    PG: """(SELECT coalesce(jsonb_object_agg(t.key, t.value), '{}') FROM jsonb_each(e.traits) t
-        WHERE jsonb_typeof(t.value) <> 'null')""",
+    PG: """CASE WHEN e.traits @? '$.*.** ? (@.type() == "object")'
+        THEN (SELECT coalesce(jsonb_object_agg(t.key, t.value), '{}') FROM jsonb_each(e.traits) t
+              WHERE jsonb_typeof(t.value) <> 'null')
+        ELSE jsonb_strip_nulls(e.traits) END""",
     LITE: f"""(SELECT json_group_object(t.key, {_TYPED.format(t="t")}) FROM json_each(e.traits) t
         WHERE t.type <> 'null')""",
 }
+"""Traits without the ones set to None, nested values as they are: jsonb_strip_nulls would also
+strip inside nested objects, so it serves only the (usual) traits that hold none."""
 NEW_PROFILES = {
     dialect: f"""INSERT INTO profiles (id, traits, created_at, updated_at)
         SELECT e.profile_id, {traits}, :now, :now FROM cohort_entry e WHERE e.fresh"""
@@ -137,7 +147,7 @@ NEW_PROFILES = {
 
 _CLAIMABLE = """FROM cohort_entry_key k JOIN cohort_entry e ON e.member_ref = k.member_ref
     WHERE NOT e.complex AND k.owner IS NULL"""
-CLAIMABLE = f"SELECT count(*) {_CLAIMABLE}"
+CLAIMABLE = "SELECT coalesce(sum(e.unowned), 0) FROM cohort_entry e WHERE NOT e.complex"
 CLAIM_KEYS = f"""INSERT INTO identities (kind, value, profile_id, created_at)
     SELECT k.kind, k.value, e.profile_id, :now {_CLAIMABLE} ORDER BY k.kind, k.value
     ON CONFLICT DO NOTHING"""

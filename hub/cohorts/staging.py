@@ -16,6 +16,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import psycopg
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
@@ -27,7 +28,10 @@ from hub.models import StagedMember
 COLUMNS = "run_id, cohort_id, member_ref, identities, traits"
 _COPY = f"COPY cohort_staging ({COLUMNS}) FROM STDIN"
 _INSERT = f"INSERT OR IGNORE INTO cohort_staging ({COLUMNS}) VALUES (?, ?, ?, ?, ?)"  # noqa: S608
-_STAGED = sa.text("SELECT member_ref FROM cohort_staging WHERE run_id = :run_id AND member_ref = ANY(:refs)")
+_INSERT_IGNORE = sa.text(
+    f"INSERT INTO cohort_staging ({COLUMNS}) VALUES (:run_id, :cohort_id, :member_ref, "  # noqa: S608
+    "CAST(:identities AS jsonb), CAST(:traits AS jsonb)) ON CONFLICT DO NOTHING"
+)
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 Row = tuple[int, int, str, str, str]
@@ -44,6 +48,8 @@ def stage(session: Session, run_id: int, cohort_id: int, members: Sequence[Membe
     rows: dict[str, Row] = {}
     skipped = 0
     for member in members:
+        if member.ref in rows:  # the first one stays, as it does when an earlier call staged it
+            continue
         keys = normalised(member.identities, kinds)
         if not keys:
             skipped += 1
@@ -52,7 +58,7 @@ def stage(session: Session, run_id: int, cohort_id: int, members: Sequence[Membe
     if not rows:
         return 0, skipped
     if session.get_bind().dialect.name == "postgresql":
-        return _copy(session, run_id, rows), skipped
+        return _copy(session, rows), skipped
     result = session.connection().exec_driver_sql(_INSERT, list(rows.values()))
     return int(result.rowcount), skipped
 
@@ -69,18 +75,22 @@ def normalised(identities: Mapping[str, Any], kinds: Mapping[str, IdentityKind])
     return found
 
 
-def _copy(session: Session, run_id: int, rows: dict[str, Row]) -> int:
-    """Refs an earlier page already staged (a provider whose pages shifted under it) are left out
-    first, so COPY, which cannot skip a duplicate, never meets one; no savepoint is needed, which
-    keeps a transaction staging thousands of pages free of subtransactions."""
-    connection = session.connection()
-    for ref in connection.execute(_STAGED, {"run_id": run_id, "refs": list(rows)}).scalars():
-        del rows[ref]
-    if rows:
-        dbapi: Any = connection.connection.dbapi_connection
-        with dbapi.cursor() as cursor, cursor.copy(_COPY) as copy:
-            for row in rows.values():
-                copy.write_row(row)
+def _copy(session: Session, rows: dict[str, Row]) -> int:
+    """COPY refuses the whole page when one ref was staged by an earlier page (a provider whose
+    pages shifted under it); its savepoint keeps the transaction usable for the slow way. One
+    call is one savepoint: a caller staging a large snapshot in one transaction does best to
+    hand over many members per call (COPY has no parameter limit), since PostgreSQL tracks
+    only the first 64 subtransactions of a transaction cheaply."""
+    try:
+        with session.begin_nested():
+            dbapi: Any = session.connection().connection.dbapi_connection  # emits the SAVEPOINT
+            with dbapi.cursor() as cursor, cursor.copy(_COPY) as copy:
+                for row in rows.values():
+                    copy.write_row(row)
+    except psycopg.errors.UniqueViolation:
+        names = ("run_id", "cohort_id", "member_ref", "identities", "traits")
+        params = [dict(zip(names, row, strict=True)) for row in rows.values()]
+        return int(session.connection().execute(_INSERT_IGNORE, params).rowcount)
     return len(rows)
 
 

@@ -49,8 +49,23 @@ def test_it_runs_at_most_a_page_ahead_and_leaving_early_closes_the_source() -> N
         finally:
             closed_in.append(threading.current_thread().name)
 
-    with ahead(source(), depth=1) as pages:
-        assert next(pages) == 0
+    with ahead(source(), depth=1) as fetching:
+        assert next(iter(fetching)) == 0
         time.sleep(0.3)
         assert len(produced) <= 3  # the one handed over, one queued, one waiting for room
     assert closed_in == ["cohort-fetch"]
+
+
+def test_take_hands_over_every_ready_page_up_to_a_size() -> None:
+    ready = threading.Event()
+
+    def source() -> Iterator[list[int]]:
+        yield from ([n] * 3 for n in range(5))
+        ready.set()
+
+    with ahead(source(), depth=8) as fetching:
+        assert ready.wait(timeout=10)
+        time.sleep(0.05)  # the last page into the queue
+        assert fetching.take(7, len) == [[0] * 3, [1] * 3, [2] * 3]
+        assert fetching.take(100, len) == [[3] * 3, [4] * 3]
+        assert fetching.take(100, len) is None
