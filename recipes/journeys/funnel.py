@@ -68,12 +68,13 @@ def _stages(found: dict[int, Any], count: int) -> list[StageFigures]:
     figures = []
     for number in range(1, count + 1):
         row = found.get(number)
-        seen = int(row.seen or 0) if row is not None and number > 1 else entered[number - 1]
+        later = row is not None and number > 1
+        seen = int(getattr(row, f"seen{number}") or 0) if later else entered[number - 1]
         figures.append(
             StageFigures(
                 entered=entered[number - 1],
                 converted=entered[number] if number < count else None,
-                skipped=int(row.skipped or 0) if row is not None else 0,
+                skipped=int(getattr(row, f"skipped{number}") or 0) if later else 0,
                 out_of_order=max(0, seen - entered[number - 1]),
                 median_hours=_between(row, 0.5, "med") if row is not None else None,
                 p90_hours=_between(row, 0.9, "p90") if row is not None else None,
