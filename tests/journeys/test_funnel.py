@@ -9,7 +9,7 @@ from flask import Flask
 from hub.db import db
 from recipes.journeys.funnel import Funnel, measure
 from recipes.journeys.schema import JourneyIn
-from tests.journeys.support import T0, World, journey_body
+from tests.journeys.support import T0, World, hours, journey_body
 
 
 def funnel(app: Flask, segment: str | None = None, **window: object) -> Funnel:
@@ -42,3 +42,23 @@ def test_median_and_p90_hours_to_the_next_stage(app: Flask, world: World) -> Non
         (2.0, 2.0),
         (None, None),
     ]
+
+
+def test_a_merged_person_counts_once_with_both_halves_of_their_path(app: Flask, world: World) -> None:
+    signed_up = world.person(("signed_up", T0))
+    started = world.person(("trial_started", hours(1)))
+    assert [s.entered for s in funnel(app).stages] == [1, 0, 0, 0]
+    world.merge(signed_up, started)
+    stages = funnel(app).stages
+    assert [s.entered for s in stages] == [1, 1, 0, 0] and stages[0].median_hours == 1.0
+
+
+def test_a_stage_on_the_same_event_as_the_one_before_needs_a_second_event(app: Flask, world: World) -> None:
+    body = journey_body()
+    body["stages"][1]["event"] = "signed_up"
+    spec = JourneyIn.model_validate(body)
+    world.person(("signed_up", T0))
+    world.person(("signed_up", T0), ("signed_up", hours(3)))
+    with app.app_context():
+        stages = measure(db.session, spec, None, T0 + timedelta(days=1)).stages
+    assert [s.entered for s in stages][:2] == [2, 1] and stages[0].median_hours == 3.0
