@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from hub.db import insert_ignore, utcnow
 from hub.models.delivery import PENDING, Outbox
 from hub.outbox.outcomes import policy
-from hub.runtime.jobs import enqueue, enqueue_after_commit
+from hub.runtime.jobs import enqueue_after_commit
 
 DRAIN = "hub.outbox.worker.drain"
 """By dotted path: the worker reaches the domains' handlers, which import this module."""
@@ -63,15 +63,9 @@ def add(session: Session, rows: Iterable[NewRow]) -> None:
     wake(session, len(values))
 
 
-def wake(session: Session | None = None, rows: int = 1) -> None:
-    """Queues drain jobs, after `session` commits when one is given.
-
-    One job per batch of `rows` (up to MAX_WAKE), so that a large commit is drained by as
-    many workers as are idle, not by whichever took the one job.
-    """
+def wake(session: Session, rows: int = 1) -> None:
+    """Queues drain jobs once `session` commits: one per batch of `rows` (up to MAX_WAKE), so a
+    large commit is drained by as many workers as are idle, not by whichever took the one job."""
     wanted = min(max(1, math.ceil(rows / max(policy().batch, 1))), MAX_WAKE)
     for n in range(wanted):
-        if session is None:
-            enqueue(DRAIN, job_id=f"outbox-drain-{n}")
-        else:
-            enqueue_after_commit(session, DRAIN, job_id=f"outbox-drain-{n}")
+        enqueue_after_commit(session, DRAIN, job_id=f"outbox-drain-{n}")

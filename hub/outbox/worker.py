@@ -84,9 +84,8 @@ def _outcomes(session: Session, kind: str, items: Sequence[Item], rules: Policy)
         }
     try:
         prepared = handler.prepare(session, items)
-    except (
-        Exception
-    ) as exc:  # a bug or an outage while reading: the rows wait, counted, and go dead in the end
+    except Exception as exc:
+        # A bug or an outage while reading: the rows wait, each attempt counted, and go dead in the end.
         session.rollback()
         log.exception("preparing %d %s rows failed", len(items), kind)
         return {item.id: Retry(f"preparing failed: {type(exc).__name__}: {exc}"[:500]) for item in items}
