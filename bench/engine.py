@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing
-import os
 import statistics
 import sys
 import tempfile
@@ -42,6 +41,7 @@ from cryptography.fernet import Fernet
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench import cpu  # noqa: E402
 from tests.servers import start_postgres, start_redis  # noqa: E402
 
 RECIPES = 20
@@ -216,27 +216,8 @@ class Servers:
     redis: Any
 
     def cpu_seconds(self, worker_pid: int) -> float:
-        """CPU the worker, this PostgreSQL (its postmaster and backends) and Redis have used (Linux)."""
-        master = (self.postgres.folder / "data" / "postmaster.pid").read_text().split()[0]
-        backends = [stat.parent.name for stat in Path("/proc").glob("[0-9]*/stat") if _parent(stat) == master]
-        pids = [str(worker_pid), master, str(self.redis.process.pid), *backends]
-        return sum(_cpu(pid) for pid in pids) / os.sysconf("SC_CLK_TCK")
-
-
-def _parent(stat: Path) -> str:
-    try:
-        return stat.read_text().rsplit(")", 1)[1].split()[1]
-    except OSError:
-        return ""
-
-
-def _cpu(pid: str) -> int:
-    """utime + stime + the waited-for children's, in clock ticks."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0
-    return sum(int(f) for f in fields[11:15])
+        """CPU the worker, this PostgreSQL and Redis have used."""
+        return cpu.seconds(worker_pid, self.redis.process.pid, *cpu.postgres_pids(self.postgres))
 
 
 def _run_count(app: Any) -> int:
@@ -309,11 +290,11 @@ def main() -> None:
         redis.stop()
         postgres.stop()
     print(f"{'mode':<28}{'events':>8}{'events/s/worker':>17}{'p95 stored->invite ms':>23}{'CPU ms/1000':>13}")
-    for name, events, (rate, p95, cpu) in (
+    for name, events, (rate, p95, spent) in (
         ("engine (a job per commit)", args.events, engine),
         ("baseline (a job per event)", args.baseline_events, baseline),
     ):
-        print(f"{name:<28}{events:>8}{rate:>17,.0f}{p95:>23,.0f}{cpu:>13,.0f}")
+        print(f"{name:<28}{events:>8}{rate:>17,.0f}{p95:>23,.0f}{spent:>13,.0f}")
     print(f"invites made: {invites}; {RECIPES} recipes; {args.chunk} events per commit", end="")
     print(f" ({small} for the baseline's p95); CPU: worker + PostgreSQL + Redis")
     figures = {

@@ -12,6 +12,7 @@ PostgreSQL the transaction is READ ONLY, so the database itself refuses any writ
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -25,12 +26,14 @@ from hub.db import utcnow
 from hub.models import Event, Profile, Recipe
 from recipes.engine.caps import EVER, Cap, caps_for
 from recipes.engine.explain import trigger_event_name
-from recipes.engine.rows import EVENT_COLUMNS, EventRow, among
+from recipes.engine.rows import EventRow, among
 from recipes.engine.settings import workspace_rules
 from recipes.engine.steps import Subject, judge
 from recipes.engine.windows import without_conversion
 
 CHUNK = 10_000
+KEPT = 200_000
+"""People whose traits stay in memory across chunks."""
 HELD_BACK = ("caps", "suppression", "screener", "conditions", "sampling")
 
 
@@ -64,13 +67,14 @@ def backtest(session: Session, recipe: Recipe, days: int) -> dict[str, Any]:
     now = utcnow()
     rules = workspace_rules(session)
     zone = rules.zone
-    definition, replay = recipe.definition, Replay()
+    recipe_id, campaign_id, definition = recipe.id, recipe.campaign_id, recipe.definition
+    replay = Replay()
     for event, traits, at in _fired(session, recipe, now - timedelta(days=days), now):
         subject = Subject(event.name, event.properties, event.occurred_at, event.profile_id, traits)
-        verdict = judge(recipe.id, definition, subject, rules.suppression, rules.timezone, at)
+        verdict = judge(recipe_id, definition, subject, rules.suppression, rules.timezone, at)
         if verdict.failed is not None:
             replay.held_back[verdict.failed.step] += 1
-        elif replay.claim(caps_for(definition, recipe.campaign_id, event.profile_id, rules, at), at):
+        elif replay.claim(caps_for(definition, campaign_id, event.profile_id, rules, at), at):
             replay.per_day[f"{at.astimezone(zone):%Y-%m-%d}"] += 1
         else:
             replay.held_back["caps"] += 1
@@ -91,12 +95,20 @@ def read_only(session: Session) -> None:
 def _fired(
     session: Session, recipe: Recipe, since: datetime, now: datetime
 ) -> Iterator[tuple[EventRow, Mapping[str, Any], datetime]]:
-    """(event, its person's traits, when it fires) for each trigger firing between `since` and `now`."""
+    """(event, its person's traits, when it fires) for each trigger firing between `since` and `now`.
+
+    Read through the Core connection as plain rows: properties as text for json.loads, and on
+    PostgreSQL the times as the driver gives them (aware, whatever the session's zone), which
+    is all the steps compare and format. A person's traits are read once, not once per event.
+    """
     trigger = recipe.definition["trigger"]
-    kind = trigger["type"]
     wait = timedelta(days=trigger.get("days") or trigger.get("within_days") or 0)
+    connection = session.connection()
+    occurred: Any = Event.occurred_at
+    if connection.dialect.name == "postgresql":
+        occurred = sa.type_coerce(Event.occurred_at, sa.DateTime(timezone=True))
     stmt = (
-        sa.select(*EVENT_COLUMNS)
+        sa.select(Event.id, Event.name, Event.profile_id, sa.cast(Event.properties, sa.Text), occurred)
         .where(
             Event.name == trigger_event_name(recipe),
             Event.occurred_at >= since - wait,
@@ -105,14 +117,26 @@ def _fired(
         .order_by(Event.occurred_at, Event.id)
         .execution_options(yield_per=CHUNK)
     )
-    for chunk in session.execute(stmt).partitions():
-        events = [EventRow(*row) for row in chunk]
-        if kind == "absence":
+    known: dict[int, Mapping[str, Any]] = {}
+    for chunk in connection.execute(stmt).partitions():
+        # received_at is not read here: an event's own time stands in for it
+        events = [EventRow(i, name, pid, json.loads(props), at, at) for i, name, pid, props, at in chunk]
+        if trigger["type"] == "absence":
             events = without_conversion(session, trigger, events)
-        people = sorted({e.profile_id for e in events})
-        found = session.execute(
-            sa.select(Profile.id, Profile.traits).where(among(session, Profile.id, people))
-        )
-        traits: dict[int, dict[str, Any]] = {pid: t for pid, t in found}
+        _learn_traits(session, known, {e.profile_id for e in events})
         for event in events:
-            yield event, traits.get(event.profile_id, {}), event.occurred_at + wait
+            yield event, known.get(event.profile_id, {}), event.occurred_at + wait
+
+
+def _learn_traits(session: Session, known: dict[int, Mapping[str, Any]], people: set[int]) -> None:
+    """Adds the traits of those `people` not known yet, forgetting all once KEPT are known."""
+    wanted = sorted(people.difference(known))
+    if not wanted:
+        return
+    if len(known) + len(wanted) > KEPT:
+        known.clear()
+        wanted = sorted(people)
+    found = session.connection().execute(
+        sa.select(Profile.id, Profile.traits).where(among(session, Profile.id, wanted))
+    )
+    known.update({pid: traits for pid, traits in found.all()})

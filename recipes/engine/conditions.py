@@ -6,6 +6,7 @@ in plain words, because a decision must say which test held a person back and wh
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -31,19 +32,29 @@ def failure(condition: Mapping[str, Any], facts: Facts) -> str | None:
                 return reason
         return None
     if "any" in condition:
-        reasons = [failure(part, facts) for part in condition["any"]]
-        if any(reason is None for reason in reasons):
-            return None
-        return "none of these held: " + "; ".join(str(r) for r in reasons)
+        reasons = []
+        for part in condition["any"]:
+            reason = failure(part, facts)
+            if reason is None:
+                return None
+            reasons.append(reason)
+        return "none of these held: " + "; ".join(reasons)
     return _rule_failure(condition, facts)
+
+
+@functools.lru_cache(maxsize=4096)
+def _path(field: str) -> tuple[bool, tuple[str, ...]]:
+    """(reads the event's properties, the keys under it), parsed once per field name."""
+    source, *path = field.split(".")
+    return source == "properties", tuple(path)
 
 
 def lookup(field: str, facts: Facts) -> Any:
     """`properties.plan.tier` reads nested objects; a missing step gives MISSING."""
-    source, *path = field.split(".")
-    value: Any = facts.properties if source == "properties" else facts.traits
+    of_event, path = _path(field)
+    value: Any = facts.properties if of_event else facts.traits
     for key in path:
-        if not isinstance(value, Mapping) or key not in value:
+        if not (type(value) is dict or isinstance(value, Mapping)) or key not in value:
             return MISSING
         value = value[key]
     return value
@@ -59,7 +70,9 @@ def _rule_failure(rule: Mapping[str, Any], facts: Facts) -> str | None:
 
 
 def _number(value: Any) -> float | None:
-    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+    """A JSON number as a float; True and False are not numbers here. Exact types: values come from JSON."""
+    kind = type(value)
+    return float(value) if kind is int or kind is float else None
 
 
 def _moment(value: Any) -> datetime | None:
