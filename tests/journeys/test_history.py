@@ -11,6 +11,7 @@ from flask.testing import FlaskClient
 
 from hub.db import db, utcnow
 from hub.models import Journey, JourneyChange, JourneySnapshot
+from hub.runtime.schedule import PERIODIC
 from recipes.journeys.jobs import snapshot_due_journeys, snapshot_journey
 from tests.journeys.support import World, add_recipe, journey_body
 
@@ -71,6 +72,7 @@ def test_too_few_people_say_nothing(api: FlaskClient, world: World) -> None:
 
 
 def test_the_schedule_takes_each_due_snapshot_once(app: Flask, api: FlaskClient, world: World) -> None:
+    assert [p.every_s for p in PERIODIC if p.fn is snapshot_due_journeys] == [300]
     journey_id = int(api.post("/api/v1/journeys", json=journey_body(**ALERTS)).json["id"])
     people(world, 10, 5)
     with app.app_context():
