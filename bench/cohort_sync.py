@@ -208,8 +208,11 @@ def measure(
 
 
 def report(rows: list[dict[str, Any]], args: argparse.Namespace) -> dict[str, Any]:
+    load = os.getloadavg()[1]
     print(
-        f"\ncohort sync: {args.source} fake over HTTP on loopback, PostgreSQL, {args.churn:.0%} churn re-sync"
+        f"\ncohort sync: {args.source} fake over HTTP on loopback, PostgreSQL, {args.churn:.0%} churn re-sync "
+        f"(load average {load:.1f} on {os.cpu_count()} CPUs; cpu s: the syncing process, pg cpu: its "
+        "PostgreSQL backends, fake: the fake serving it)"
     )
     print(
         f"{'case':<14} {'members':>9} {'wall s':>7} {'members/s':>10} {'peak RSS MB':>11} "
@@ -226,13 +229,19 @@ def report(rows: list[dict[str, Any]], args: argparse.Namespace) -> dict[str, An
             f"{row['fake_cpu_s']:6.1f} {row['entered']:>7} {row['exited']:>6}"
         )
     found = {(row["case"], row["size"]): row for row in rows}
-    summary: dict[str, Any] = {"bench": "cohort_sync", "source": args.source, "churn": args.churn}
+    summary: dict[str, Any] = {
+        "bench": "cohort_sync",
+        "source": args.source,
+        "churn": args.churn,
+        "load": load,
+    }
     for (case, size), row in found.items():
         label = f"{'resync' if 're-sync' in case else 'first'}_{size // 1000}k"
         if not case.startswith("naive"):
             summary[f"members_per_s_{label}"] = round(row["members_per_s"])
             summary[f"peak_rss_mb_{label}"] = round(row["peak_rss_mb"])
             summary[f"wall_s_{label}"] = round(row["wall_s"], 1)
+            summary[f"cpu_s_{label}"] = round(row["cpu_s"] + row["pg_cpu_s"], 1)
     for case, name in (("first", "vs_baseline"), ("re-sync", "vs_baseline_resync")):
         naive = [row for (c, _), row in found.items() if c == f"naive {case}"]
         if not naive:

@@ -122,7 +122,7 @@ def _resolve_the_rest(sql: _Sql) -> int:
         rows = sql.session.execute(query, {"after": after, "limit": CHUNK}).all()
         if not rows:
             return done
-        events = [_event(sql, r.member_ref, ENTERED, r.identities, r.traits, sql.now) for r in rows]
+        events = [_entry(sql, r.member_ref, r.identities, r.traits) for r in rows]
         store_events(sql.session, sql.target.connection_id, events)
         profile_of = dict(
             sql.session.execute(
@@ -149,9 +149,8 @@ def _resolve_the_rest(sql: _Sql) -> int:
         done, after = done + len(rows), rows[-1].member_ref
 
 
-def _event(
-    sql: _Sql, ref: str, name: str, identities: Mapping[str, Any], traits: Mapping[str, Any], now: datetime
-) -> JourneyEvent:
+def _entry(sql: _Sql, ref: str, identities: Mapping[str, Any], traits: Mapping[str, Any]) -> JourneyEvent:
+    """The event the set statements write for an entry, as the resolver takes it."""
     target = sql.target
     properties = {
         "cohort_id": target.cohort_id,
@@ -162,12 +161,12 @@ def _event(
         "traits": dict(traits),
     }
     return JourneyEvent(
-        external_id=external_id(target, sql.run_id, ref, "entered" if name == ENTERED else "exited"),
-        name=name,
+        external_id=external_id(target, sql.run_id, ref, "entered"),
+        name=ENTERED,
         identities=identities,
-        occurred_at=now,
+        occurred_at=sql.now,
         properties=properties,
-        traits=traits if name == ENTERED else {},
+        traits=traits,
     )
 
 
