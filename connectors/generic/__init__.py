@@ -9,12 +9,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from connectors.generic import signature
 from connectors.generic.fake import GenericFake
 from connectors.generic.fake import start as start_fake
 from connectors.generic.sender import DEFAULT_TIMEOUT_S, WebhookChannel
 from connectors.generic.webhook import GenericWebhook
 from connectors.sdk import Capability, ConfigField, ConfigProblem, Connector, ConnectorSpec, FieldType
+from connectors.sdk import standard_webhooks as signature
 
 
 class GenericConnector(Connector):

@@ -18,8 +18,8 @@ from typing import Any
 from werkzeug.routing import Rule
 from werkzeug.wrappers import Request, Response
 
-from connectors.generic import signature
 from connectors.sdk import SignatureError
+from connectors.sdk import standard_webhooks as signature
 from connectors.sdk.fakes.population import utcnow
 from connectors.sdk.fakes.server import ApiError, FakeServer, json_response
 

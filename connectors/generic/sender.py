@@ -16,7 +16,6 @@ from urllib.parse import parse_qsl, urlsplit
 
 import requests
 
-from connectors.generic import signature
 from connectors.sdk import (
     ConfigError,
     ErrorResolution,
@@ -28,6 +27,7 @@ from connectors.sdk import (
     ResponseAction,
     outbound,
 )
+from connectors.sdk import standard_webhooks as signature
 
 CONNECT_TIMEOUT_S = 5.0
 DEFAULT_TIMEOUT_S = 10

@@ -12,8 +12,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from connectors.generic import signature
 from connectors.sdk import InboundRequest, JourneyEvent, Parsed, PayloadError, Rejected
+from connectors.sdk import standard_webhooks as signature
 from connectors.sdk.json_body import Check, load_json, text_check
 from connectors.sdk.parsing import IdText, Invalid, IsoTime, check_identities, validation_problems
 

@@ -14,9 +14,9 @@ import pytest
 import requests
 from flask import Flask
 
-from connectors.generic import signature
 from connectors.registry import get_connector, with_capability
 from connectors.sdk import Capability, ConfigError, ConfigProblem, RateLimited, TransientError
+from connectors.sdk import standard_webhooks as signature
 from tests.channels.conftest import Reply, Sink, invite
 from tests.http.conftest import closed_port
 

@@ -10,7 +10,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.wrappers import Request
 
-from connectors.generic import signature
+from connectors.sdk import standard_webhooks as signature
 from hub.db import db
 from hub.models import Campaign, Invite, Outbox, RunStep
 from hub.outbox.outcomes import CONFIG_KEY
