@@ -59,7 +59,8 @@ def add(session: Session, rows: Iterable[NewRow]) -> None:
     ]
     if not values:
         return
-    session.execute(insert_ignore(session, Outbox), values)
+    for start in range(0, len(values), 1000):  # a statement per 1,000 rows, not one per row
+        session.execute(insert_ignore(session, Outbox).values(values[start : start + 1000]))
     wake(session, len(values))
 
 
