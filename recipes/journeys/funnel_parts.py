@@ -35,6 +35,14 @@ def epoch(dialect: str, column: Any) -> Any:
     return (sa.func.julianday(column) - 2440587.5) * 86400.0
 
 
+def _later(moment: datetime, days: int) -> datetime | None:
+    """`days` after `moment`, or None past the last moment Python can hold (no end at all)."""
+    try:
+        return moment + timedelta(days=days)
+    except OverflowError:
+        return None
+
+
 class Parts:
     """The pieces of one funnel; `window` is the journey's window in seconds, a bound parameter."""
 
@@ -50,10 +58,12 @@ class Parts:
     def _marks(self, stage_number: int) -> Any:
         """`m<n>` (pid, ts): the events that mark stage n, from stage one's period to its window's end."""
         stage = self.journey.stages[stage_number - 1]
-        end = self.until if stage_number == 1 else self.until + timedelta(days=self.journey.window_days)
         stmt = sa.select(
             EVENTS.c.profile_id.label("pid"), epoch(self.dialect, EVENTS.c.occurred_at).label("ts")
-        ).where(EVENTS.c.name == stage.event, EVENTS.c.occurred_at < end)
+        ).where(EVENTS.c.name == stage.event)
+        end = self.until if stage_number == 1 else _later(self.until, self.journey.window_days)
+        if end is not None:
+            stmt = stmt.where(EVENTS.c.occurred_at < end)
         if self.since is not None:
             stmt = stmt.where(EVENTS.c.occurred_at >= self.since)
         if stage.conditions is not None:

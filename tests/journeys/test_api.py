@@ -119,6 +119,8 @@ def test_since_and_until_pick_who_entered(api: FlaskClient, world: World) -> Non
     assert [s["entered"] for s in exact["stages"]] == [6, 4, 2, 1]
     before = api.get(path, query_string={"until": "2026-03-02T09:00:00Z"}).json
     assert [s["entered"] for s in before["stages"]] == [0, 0, 0, 0]
+    far = api.get(path, query_string={"since": "0001-01-01T00:00:00Z", "until": "9999-12-31T23:59:59Z"})
+    assert [s["entered"] for s in far.json["stages"]] == [6, 4, 2, 1]
     everything = api.get(path).json
     assert everything["since"] is None and [s["entered"] for s in everything["stages"]] == [6, 4, 2, 1]
 
