@@ -86,6 +86,18 @@ def test_rules_across_the_body_and_the_database_name_the_field(api: FlaskClient)
     assert api.get("/api/v1/journeys").json["items"] == []
 
 
+def test_conditions_too_big_for_one_statement_are_400(api: FlaskClient) -> None:
+    big = {"all": [{"field": "properties.x", "op": "in", "value": list(range(1000))}] * 3}
+    body = journey_body()
+    body["stages"][1]["conditions"] = big
+    answer = api.post("/api/v1/journeys", json=body)
+    assert fields(answer) == {"stages[1].conditions"} and answer.json["error"]["code"] == "invalid_journey"
+    many = {"any": [{"all": [{"field": "properties.x", "op": "eq", "value": n}] * 50} for n in range(5)]}
+    body = journey_body()
+    body["stages"][2]["conditions"] = many
+    assert fields(api.post("/api/v1/journeys", json=body)) == {"stages[2].conditions"}
+
+
 def test_the_funnel_overlays_the_map_ranked_by_cost(api: FlaskClient, world: World) -> None:
     world.known_funnel()
     journey_id = add_journey(api)
