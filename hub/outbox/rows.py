@@ -59,8 +59,7 @@ def add(session: Session, rows: Iterable[NewRow]) -> None:
     ]
     if not values:
         return
-    for start in range(0, len(values), 1000):  # a statement per 1,000 rows, not one per row
-        session.execute(insert_ignore(session, Outbox).values(values[start : start + 1000]))
+    session.execute(insert_ignore(session, Outbox), values)
     wake(session, len(values))
 
 
