@@ -14,8 +14,12 @@ from sqlalchemy.orm import Session
 from hub.db import utcnow
 from hub.models import Event, Profile, Recipe
 from recipes.engine.caps import caps_for, would_refuse
+from recipes.engine.schema import COHORT_EVENTS, event_keys
 from recipes.engine.settings import workspace_rules
 from recipes.engine.steps import Step, Subject, Verdict, judge
+
+LOOKED_AT = 50
+"""The person's latest events of the trigger's name that are looked at for one of its own."""
 
 
 @dataclass(frozen=True)
@@ -33,12 +37,13 @@ def trigger_event_name(recipe: Recipe) -> str:
 def explain(session: Session, profile: Profile, recipe: Recipe) -> Explained:
     now = utcnow()
     name = trigger_event_name(recipe)
-    event = session.scalar(
+    latest = session.scalars(
         sa.select(Event)
         .where(Event.profile_id == profile.id, Event.name == name)
         .order_by(Event.occurred_at.desc(), Event.id.desc())
-        .limit(1)
+        .limit(LOOKED_AT)
     )
+    event = next((e for e in latest if _its_own(recipe, e)), None)
     if event is None:
         return Explained(
             False, f"this person has no {name} event yet", [Step("trigger", False, f"no {name} event")]
@@ -47,6 +52,13 @@ def explain(session: Session, profile: Profile, recipe: Recipe) -> Explained:
     return finish(
         session, recipe, judge(recipe.id, recipe.definition, subject, *_rules(session), now), profile.id
     )
+
+
+def _its_own(recipe: Recipe, event: Event) -> bool:
+    """A cohort recipe's event is one of its own cohort; any event of the name is another's."""
+    if recipe.definition["trigger"]["type"] not in COHORT_EVENTS:
+        return True
+    return recipe.trigger_key in event_keys(event.name, event.properties)
 
 
 def _rules(session: Session) -> tuple[list[dict[str, object]], str]:

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from flask import Flask
 
 from connectors.sdk import JourneyEvent
-from hub.db import db
+from hub.db import db, utcnow
 from hub.inbound.store import commit_events
 from hub.models import Connection, Decision, Event, Invite, Profile
 
@@ -74,6 +74,22 @@ def put_event(app: Flask, connection_id: int, profile_id: int, name: str, occurr
             profile_id=profile_id,
             properties={},
             occurred_at=occurred_at,
+        )
+        db.session.add(event)
+        db.session.commit()
+        return event.id
+
+
+def cohort_event(app: Flask, connection_id: int, profile_id: int, cohort_id: int) -> int:
+    """A cohort_entered event written directly, as a cohort sync stores it; nothing is enqueued."""
+    with app.app_context():
+        event = Event(
+            connection_id=connection_id,
+            external_id=uuid.uuid4().hex,
+            name="cohort_entered",
+            profile_id=profile_id,
+            properties={"cohort_id": cohort_id},
+            occurred_at=utcnow(),
         )
         db.session.add(event)
         db.session.commit()

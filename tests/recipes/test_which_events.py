@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -10,28 +9,13 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from hub.db import db, utcnow
-from hub.models import Cohort, EvaluatedEvent, Event
+from hub.models import Cohort, EvaluatedEvent
 from recipes.engine.engine import evaluate
 from recipes.engine.sweep import SETTLED, sweep_unevaluated, watermark
 from tests.recipes.conftest import add_campaign, add_recipe
-from tests.recipes.support import decisions, person, put_event, source
+from tests.recipes.support import cohort_event, decisions, person, put_event, source
 
 MINUTE = timedelta(minutes=1)
-
-
-def cohort_event(app: Flask, connection_id: int, profile_id: int, cohort_id: int) -> int:
-    with app.app_context():
-        event = Event(
-            connection_id=connection_id,
-            external_id=uuid.uuid4().hex,
-            name="cohort_entered",
-            profile_id=profile_id,
-            properties={"cohort_id": cohort_id},
-            occurred_at=utcnow(),
-        )
-        db.session.add(event)
-        db.session.commit()
-        return event.id
 
 
 def test_a_cohort_recipe_weighs_only_its_own_cohorts_events(app: Flask, api: FlaskClient) -> None:
