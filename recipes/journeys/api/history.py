@@ -6,6 +6,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import Blueprint, request
+from flask.views import MethodView
 from pydantic import BaseModel
 
 from hub.api.common import Page, get_or_404
@@ -46,24 +47,27 @@ def _change(row: JourneyChange) -> dict[str, Any]:
     return ChangeOut.model_validate(row, from_attributes=True).model_dump(mode="json")
 
 
-@bp.get("/journeys/<id:journey_id>/snapshots")
-@spec.validate(query=PageQuery, resp=answers(200, Page[SnapshotOut], *BY_ID), tags=TAGS)
-def list_snapshots(journey_id: int) -> dict[str, Any]:
-    """Each snapshot of the funnel, newest first: each stage's rate over time."""
-    get_or_404(Journey, journey_id)
-    query: PageQuery = request.context.query  # type: ignore[attr-defined]
-    stmt = sa.select(JourneySnapshot).where(JourneySnapshot.journey_id == journey_id)
-    return page(stmt, JourneySnapshot.id, query, _snapshot)
+class Snapshots(MethodView):
+    """A journey's snapshots: list (GET) or take one now (POST); one rule, so an id out of range is 404 for both."""
+
+    @spec.validate(query=PageQuery, resp=answers(200, Page[SnapshotOut], *BY_ID), tags=TAGS)
+    def get(self, journey_id: int) -> dict[str, Any]:
+        """Each snapshot of the funnel, newest first: each stage's rate over time."""
+        get_or_404(Journey, journey_id)
+        query: PageQuery = request.context.query  # type: ignore[attr-defined]
+        stmt = sa.select(JourneySnapshot).where(JourneySnapshot.journey_id == journey_id)
+        return page(stmt, JourneySnapshot.id, query, _snapshot)
+
+    @spec.validate(resp=answers(201, TakenOut, *BY_ID), tags=TAGS)
+    def post(self, journey_id: int) -> tuple[dict[str, Any], int]:
+        """A snapshot now, whatever the schedule, with the journey-changed events it recorded."""
+        journey = get_or_404(Journey, journey_id)
+        snapshot, changes = take(db.session, journey, utcnow())
+        db.session.commit()
+        return {**_snapshot(snapshot), "changes": [_change(c) for c in changes]}, 201
 
 
-@bp.post("/journeys/<id:journey_id>/snapshots")
-@spec.validate(resp=answers(201, TakenOut, *BY_ID), tags=TAGS)
-def take_snapshot(journey_id: int) -> tuple[dict[str, Any], int]:
-    """A snapshot now, whatever the schedule, with the journey-changed events it recorded."""
-    journey = get_or_404(Journey, journey_id)
-    snapshot, changes = take(db.session, journey, utcnow())
-    db.session.commit()
-    return {**_snapshot(snapshot), "changes": [_change(c) for c in changes]}, 201
+bp.add_url_rule("/journeys/<id:journey_id>/snapshots", view_func=Snapshots.as_view("snapshots"))
 
 
 @bp.get("/journeys/<id:journey_id>/changes")
