@@ -146,14 +146,14 @@ def _upsert(
         update = {**kept, "used": sa.case((more > budget, budget), else_=more)}
         allowed = c.used < budget
     stmt = stmt.on_conflict_do_update(index_elements=[c.key], set_=update, where=allowed)
-    claimed = session.execute(stmt.returning(c.key, c.used, c.previous_used))
+    claimed = session.connection().execute(stmt.returning(c.key, c.used, c.previous_used))
     return [(key, used - (previous or 0)) for key, used, previous in claimed]
 
 
 def _give_back(session: Session, keys: list[str]) -> None:
     """Restores the claims of invites a later cap refused; deletes the rows they inserted."""
     c = CLAIMS.c
-    session.execute(sa.delete(CLAIMS).where(c.key.in_(keys), c.previous_used.is_(None)))
-    session.execute(
+    session.connection().execute(sa.delete(CLAIMS).where(c.key.in_(keys), c.previous_used.is_(None)))
+    session.connection().execute(
         sa.update(CLAIMS).where(c.key.in_(keys)).values(claimed_at=c.previous_at, used=c.previous_used)
     )

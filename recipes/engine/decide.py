@@ -95,7 +95,7 @@ def settle(
             losers.append(invite_id)
             settled[n] = _capped(pair, refused, now)
     if losers:
-        session.execute(sa.delete(INVITES).where(INVITES.c.id.in_(losers)))
+        session.connection().execute(sa.delete(INVITES).where(INVITES.c.id.in_(losers)))
     queue_invites(session, due_now)
     return [s for s in settled if s is not None]
 
@@ -129,7 +129,7 @@ def _insert_invites(
         return {}
     c = INVITES.c
     stmt = insert_rows(session, INVITES, [rows[key] for key in sorted(rows)])
-    found = session.execute(
+    found = session.connection().execute(
         stmt.on_conflict_do_nothing().returning(c.id, c.profile_id, c.campaign_id, c.event_id)
     )
     return {(p, cid, e): invite_id for invite_id, p, cid, e in found}

@@ -116,7 +116,7 @@ def _evaluate(
     decided = decide(session, [(e, r) for e in events for r in index.matching(e)], now, tally)
     withdraw_converted(session, events, index.absence)
     if decided:
-        session.execute(insert_rows(session, DECISIONS, decided).on_conflict_do_nothing())
+        session.connection().execute(insert_rows(session, DECISIONS, decided).on_conflict_do_nothing())
     tally.events = _mark_evaluated(session, events, now)
     if record is not None:
         record(tally)
@@ -161,7 +161,7 @@ def _unevaluated(session: Session, ids: list[int], names: set[str]) -> list[Even
 
 
 def _traits(session: Session, profile_ids: list[int]) -> dict[int, dict[str, Any]]:
-    found = session.execute(
+    found = session.connection().execute(
         sa.select(Profile.id, Profile.traits).where(among(session, Profile.id, profile_ids))
     )
     return {pid: traits for pid, traits in found}
@@ -175,4 +175,4 @@ def _mark_evaluated(session: Session, events: list[EventRow], now: datetime) -> 
     marks = [{"event_id": e.id, "evaluated_at": now} for e in events]
     stmt = insert_rows(session, LEDGER, marks).on_conflict_do_nothing()
     stmt = stmt.execution_options(preserve_rowcount=True)
-    return cast(sa.CursorResult[Any], session.execute(stmt)).rowcount
+    return cast(sa.CursorResult[Any], session.connection().execute(stmt)).rowcount

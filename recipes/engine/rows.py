@@ -59,12 +59,12 @@ RECIPE_COLUMNS = (
 
 def events(session: Session, *criteria: sa.ColumnElement[bool], limit: int | None = None) -> list[EventRow]:
     stmt = sa.select(*EVENT_COLUMNS).where(*criteria).order_by(Event.id).limit(limit)
-    return [EventRow(*row) for row in session.execute(stmt)]
+    return [EventRow(*row) for row in session.connection().execute(stmt)]
 
 
 def recipes(session: Session, *criteria: sa.ColumnElement[bool]) -> list[RecipeRow]:
     stmt = sa.select(*RECIPE_COLUMNS).where(Recipe.enabled.is_(True), *criteria).order_by(Recipe.id)
-    return [RecipeRow(*row) for row in session.execute(stmt)]
+    return [RecipeRow(*row) for row in session.connection().execute(stmt)]
 
 
 def dialect_insert(session: Session) -> Callable[..., Any]:

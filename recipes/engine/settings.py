@@ -35,11 +35,15 @@ class Rules:
 
 def workspace_rules(session: Session) -> Rules:
     """Read as columns, not through the identity map, so a long-lived session sees the latest save."""
-    found = session.execute(
-        sa.select(Workspace.suppression, Workspace.timezone, Workspace.per_person_days).where(
-            Workspace.id == WORKSPACE_ID
+    found = (
+        session.connection()
+        .execute(
+            sa.select(Workspace.suppression, Workspace.timezone, Workspace.per_person_days).where(
+                Workspace.id == WORKSPACE_ID
+            )
         )
-    ).first()
+        .first()
+    )
     if found is None:
         return Rules([], DEFAULT_TIMEZONE, DEFAULT_PER_PERSON_DAYS)
     suppression, timezone, days = found
