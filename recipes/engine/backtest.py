@@ -69,7 +69,7 @@ def backtest(session: Session, recipe: Recipe, days: int) -> dict[str, Any]:
     zone = rules.zone
     recipe_id, campaign_id, definition = recipe.id, recipe.campaign_id, recipe.definition
     replay = Replay()
-    for event, traits, at in _fired(session, recipe, now - timedelta(days=days), now):
+    for event, traits, at in fired(session, recipe, now - timedelta(days=days), now):
         subject = Subject(event.name, event.properties, event.occurred_at, event.profile_id, traits)
         verdict = judge(recipe_id, definition, subject, rules.suppression, rules.timezone, at)
         if verdict.failed is not None:
@@ -92,7 +92,7 @@ def read_only(session: Session) -> None:
         session.execute(sa.text("SET TRANSACTION READ ONLY"))
 
 
-def _fired(
+def fired(
     session: Session, recipe: Recipe, since: datetime, now: datetime
 ) -> Iterator[tuple[EventRow, Mapping[str, Any], datetime]]:
     """(event, its person's traits, when it fires) for each trigger firing between `since` and `now`.
