@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from hub.models import CapClaim
 from recipes.engine.caps import BUDGET, CAMPAIGN, EVER, PERSON, Cap
-from recipes.engine.rows import insert_rows
+from recipes.engine.rows import write_rows
 
 CLAIMS = cast(sa.Table, CapClaim.__table__)
 Wanted = Sequence[Sequence[Cap]]
@@ -136,17 +136,20 @@ def _upsert(
         {"key": key, "claimed_at": now, "used": demand[key], "previous_at": None, "previous_used": None}
         for key in sorted(demand)
     ]
-    stmt = insert_rows(session, CLAIMS, rows)
     kept: dict[str, Any] = {"previous_at": c.claimed_at, "previous_used": c.used}
-    if budget is None:
-        update = {**kept, "claimed_at": now, "used": c.used + 1}
-        allowed = c.claimed_at <= now - (window or EVER)
-    else:
-        more = c.used + stmt.excluded.used
-        update = {**kept, "used": sa.case((more > budget, budget), else_=more)}
-        allowed = c.used < budget
-    stmt = stmt.on_conflict_do_update(index_elements=[c.key], set_=update, where=allowed)
-    claimed = session.connection().execute(stmt.returning(c.key, c.used, c.previous_used))
+
+    def claim(stmt: Any) -> Any:
+        if budget is None:
+            update = {**kept, "claimed_at": now, "used": c.used + 1}
+            allowed = c.claimed_at <= now - (window or EVER)
+        else:
+            more = c.used + stmt.excluded.used
+            update = {**kept, "used": sa.case((more > budget, budget), else_=more)}
+            allowed = c.used < budget
+        stmt = stmt.on_conflict_do_update(index_elements=[c.key], set_=update, where=allowed)
+        return stmt.returning(c.key, c.used, c.previous_used)
+
+    claimed, _ = write_rows(session, CLAIMS, rows, claim)
     return [(key, used - (previous or 0)) for key, used, previous in claimed]
 
 

@@ -23,7 +23,7 @@ from hub.models import Invite
 from recipes.campaigns.queue import queue_invites
 from recipes.engine.caps import Cap, caps_for
 from recipes.engine.claims import claim_all
-from recipes.engine.rows import insert_rows
+from recipes.engine.rows import write_rows
 from recipes.engine.settings import Rules
 from recipes.engine.steps import Verdict
 
@@ -128,9 +128,11 @@ def _insert_invites(
     if not rows:
         return {}
     c = INVITES.c
-    stmt = insert_rows(session, INVITES, [rows[key] for key in sorted(rows)])
-    found = session.connection().execute(
-        stmt.on_conflict_do_nothing().returning(c.id, c.profile_id, c.campaign_id, c.event_id)
+    found, _ = write_rows(
+        session,
+        INVITES,
+        [rows[key] for key in sorted(rows)],
+        lambda stmt: stmt.on_conflict_do_nothing().returning(c.id, c.profile_id, c.campaign_id, c.event_id),
     )
     return {(p, cid, e): invite_id for invite_id, p, cid, e in found}
 

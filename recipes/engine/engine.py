@@ -30,7 +30,7 @@ from recipes.engine import rows
 from recipes.engine.conversions import withdraw_converted
 from recipes.engine.decide import Pair, decision_row, settle
 from recipes.engine.retry import retried
-from recipes.engine.rows import EventRow, RecipeRow, among, insert_rows
+from recipes.engine.rows import EventRow, RecipeRow, among, write_rows
 from recipes.engine.schema import COHORT_EVENTS, event_keys
 from recipes.engine.settings import workspace_rules
 from recipes.engine.steps import Subject, judge
@@ -116,7 +116,7 @@ def _evaluate(
     decided = decide(session, [(e, r) for e in events for r in index.matching(e)], now, tally)
     withdraw_converted(session, events, index.absence)
     if decided:
-        session.connection().execute(insert_rows(session, DECISIONS, decided).on_conflict_do_nothing())
+        write_rows(session, DECISIONS, decided, lambda stmt: stmt.on_conflict_do_nothing())
     tally.events = _mark_evaluated(session, events, now)
     if record is not None:
         record(tally)
@@ -173,6 +173,4 @@ def _mark_evaluated(session: Session, events: list[EventRow], now: datetime) -> 
     if not events:
         return 0
     marks = [{"event_id": e.id, "evaluated_at": now} for e in events]
-    stmt = insert_rows(session, LEDGER, marks).on_conflict_do_nothing()
-    stmt = stmt.execution_options(preserve_rowcount=True)
-    return cast(sa.CursorResult[Any], session.connection().execute(stmt)).rowcount
+    return write_rows(session, LEDGER, marks, lambda stmt: stmt.on_conflict_do_nothing())[1]

@@ -7,10 +7,11 @@ a rollback (a batch retried after a deadlock) and reloaded one query at a time w
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -72,16 +73,35 @@ def dialect_insert(session: Session) -> Callable[..., Any]:
     return postgresql.insert if _postgres(session) else sqlite.insert
 
 
-def insert_rows(session: Session, table: sa.Table, rows: Sequence[Mapping[str, Any]]) -> Any:
-    """An INSERT of `rows` (all with the same keys) that takes ON CONFLICT and RETURNING.
+def write_rows(
+    session: Session, table: sa.Table, rows: Sequence[Mapping[str, Any]], finish: Callable[[Any], Any]
+) -> tuple[list[Any], int]:
+    """INSERTs `rows` (all with the same keys), `finish` adding ON CONFLICT and RETURNING to the
+    statement; answers the rows RETURNING gave and how many rows the statements wrote.
 
     On PostgreSQL the rows travel as one JSON parameter unpacked by `json_to_recordset`, as
     ingest sends its batches (hub/inbound/bulk.py): the statement's text is the same for
     every batch, so neither SQLAlchemy nor psycopg rebuild it, where a VALUES list is new
     text for each number of rows. Rows are inserted in the order given.
     """
-    if not _postgres(session):
-        return sqlite.insert(table).values(list(rows))
+    if not rows:
+        return [], 0
+    if _postgres(session):
+        parts = [_from_json(table, rows)]
+    else:
+        size = max(1, _sqlite_variables(session) // len(rows[0]))
+        parts = [sqlite.insert(table).values(list(rows[n : n + size])) for n in range(0, len(rows), size)]
+    returned: list[Any] = []
+    written = 0
+    for part in parts:
+        result = session.connection().execute(finish(part).execution_options(preserve_rowcount=True))
+        if result.returns_rows:
+            returned += result.all()
+        written += max(result.rowcount, 0)
+    return returned, written
+
+
+def _from_json(table: sa.Table, rows: Sequence[Mapping[str, Any]]) -> Any:
     names = list(rows[0])
     batch = json.dumps(rows, separators=(",", ":"), default=_iso)
     found = (
@@ -90,6 +110,13 @@ def insert_rows(session: Session, table: sa.Table, rows: Sequence[Mapping[str, A
         .render_derived(with_types=True)
     )
     return postgresql.insert(table).from_select(names, sa.select(*(found.c[name] for name in names)))
+
+
+def _sqlite_variables(session: Session) -> int:
+    """How many parameters this SQLite build takes in one statement (32,766 by default, more in
+    some distributions' builds); a larger batch is written in parts."""
+    raw = session.connection().connection.dbapi_connection
+    return cast(int, raw.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER))  # type: ignore[union-attr]
 
 
 def _iso(value: datetime) -> str:

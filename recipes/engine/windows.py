@@ -25,7 +25,7 @@ from hub.models import Decision, Event, Recipe
 from recipes.engine import rows
 from recipes.engine.engine import DECISIONS, Tally, decide
 from recipes.engine.retry import retried
-from recipes.engine.rows import EventRow, RecipeRow, among, insert_rows
+from recipes.engine.rows import EventRow, RecipeRow, among, write_rows
 
 TIME_TRIGGERS = ("after", "absence")
 PER_RUN = 2000
@@ -47,7 +47,7 @@ def _fire(session: Session, recipe: RecipeRow, now: datetime) -> Tally:
         events = without_conversion(session, recipe.definition["trigger"], events)
     decided = decide(session, [(event, recipe) for event in events], now, tally)
     if decided:
-        session.execute(insert_rows(session, DECISIONS, decided).on_conflict_do_nothing())
+        write_rows(session, DECISIONS, decided, lambda stmt: stmt.on_conflict_do_nothing())
     return tally
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -9,10 +10,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from hub.db import db, utcnow
-from hub.models import CapClaim
+from hub.models import CapClaim, Decision, EvaluatedEvent, Event
 from recipes.engine.engine import evaluate
 from tests.recipes.conftest import add_campaign, add_recipe
-from tests.recipes.support import decisions, invites, person, put_event, source
+from tests.recipes.support import decisions, invites, journey_event, person, put_event, source, store
 
 
 def claims(app: Flask) -> dict[str, tuple[object, int]]:
@@ -83,3 +84,25 @@ def test_claims_of_an_invite_a_later_cap_refuses_are_given_back(app: Flask, api:
         k: v for k, v in spent.items() if k.startswith("budget:")
     }
     assert len(invites(app)) == 2
+
+
+def test_a_batch_beyond_sqlites_parameter_limit_is_written_in_parts(app: Flask, api: FlaskClient) -> None:
+    """SQLite refuses a statement of more parameters than its build allows (32,766 by default):
+    a batch whose ledger and decision rows need more is written in parts, each event decided
+    once. The limit is lowered on the connection to 4,000: the batch's 3,000 ids fit in one
+    statement, its 3,000 ledger rows of two columns do not."""
+    connection_id = source(app)
+    ids = store(app, connection_id, *(journey_event("trial_expired", "many-times") for _ in range(3_000)))
+    add_recipe(api, add_campaign(api), conditions=None)
+    with app.app_context():
+        db.session.execute(sa.update(Event).values(received_at=utcnow()))  # as if they came now
+        raw = db.session.connection().connection.dbapi_connection
+        if isinstance(raw, sqlite3.Connection):
+            raw.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 4_000)
+        assert evaluate(db.session, ids).invites == 1
+        outcomes = db.session.execute(
+            sa.select(Decision.outcome, sa.func.count()).group_by(Decision.outcome).order_by(Decision.outcome)
+        ).all()
+        assert [tuple(row) for row in outcomes] == [("invited", 1), ("skipped", 2_999)]
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(EvaluatedEvent)) == 3_000
+        db.session.rollback()
