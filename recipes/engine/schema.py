@@ -11,7 +11,7 @@ import zoneinfo
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
-from pydantic import Discriminator, Field, StrictBool, Tag, field_validator
+from pydantic import Discriminator, Field, JsonValue, StrictBool, Tag, field_validator
 
 from recipes.engine.rules import NUMBER, Condition, Strict
 from recipes.engine.settings import DEFAULT_PER_PERSON_DAYS, DEFAULT_TIMEZONE
@@ -94,7 +94,10 @@ class Action(Strict):
     on: Literal["finding", "finding_changed", "result"]
     connection_id: RowId
     operation: Literal["create_issue", "comment", "post_message", "update_fields", "track"]
-    fields: dict[Annotated[str, Field(max_length=200)], Annotated[str, Field(max_length=10_000)]] = Field(
+    fields: dict[
+        Annotated[str, Field(max_length=200, pattern=r"^[^\x00]*$")],
+        Annotated[str, Field(max_length=10_000, pattern=r"^[^\x00]*$")],
+    ] = Field(
         default_factory=dict,
         description="destination field: sandboxed template over finding, result, profile",
     )
@@ -123,6 +126,11 @@ class SuppressionIn(Strict):
     rules: list[SuppressionRule] = Field(default_factory=list, max_length=100)
 
 
+@functools.cache
+def _zones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
 class WorkspaceIn(Strict):
     """The workspace's automation defaults."""
 
@@ -131,6 +139,7 @@ class WorkspaceIn(Strict):
         max_length=64,
         description="IANA time zone (Europe/Paris): quiet hours of people without a timezone trait, "
         "and the calendar day a campaign's daily budget counts",
+        json_schema_extra={"enum": list[JsonValue](sorted(_zones()))},
     )
     per_person_days: Annotated[int, Field(ge=1, le=3650), NUMBER] = Field(
         default=DEFAULT_PER_PERSON_DAYS,
@@ -143,11 +152,6 @@ class WorkspaceIn(Strict):
         if value not in _zones():
             raise ValueError("not an IANA time zone name, such as Europe/Paris or UTC")
         return value
-
-
-@functools.cache
-def _zones() -> frozenset[str]:
-    return frozenset(zoneinfo.available_timezones())
 
 
 COHORT_EVENTS = ("cohort_entered", "cohort_exited")
