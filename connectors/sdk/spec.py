@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from connectors.sdk.actions import Destination
 from connectors.sdk.channels import Channel
 from connectors.sdk.events import TrackingReceiver, WebhookReceiver
 from connectors.sdk.identity import IdentityKind
@@ -30,6 +31,7 @@ class Capability(StrEnum):
     WEBHOOK = "webhook"
     SOURCE = "source"
     DESTINATION = "destination"
+    ACTIONS = "actions"
 
 
 class FieldType(StrEnum):
@@ -182,6 +184,8 @@ class Connector:
     tracking: ClassVar[TrackingReceiver | None] = None
     channel: ClassVar[Channel | None] = None
     """Set by connectors that deliver invites (email, Intercom, webhook); declares Capability.DESTINATION."""
+    actions: ClassVar[Destination | None] = None
+    """Set by connectors that result actions write to (Jira, Slack, CRM fields); declares Capability.ACTIONS."""
 
     def prepare_config(self, values: Mapping[str, Any]) -> dict[str, Any]:
         """Validated, typed settings with defaults applied; unknown, malformed and missing fields are reported."""
