@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import click
 
-from hub.cli import connections, fakes, schema, serve, sync, tokens
+from hub.cli import admins, connections, fakes, schema, serve, sync, tokens
 from hub.cli.common import Group
 
 
@@ -26,5 +26,6 @@ for command in (
     connections.connection,
     fakes.fake,
     sync.sync,
+    admins.create_admin,
 ):
     main.add_command(command)

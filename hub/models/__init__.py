@@ -1,5 +1,6 @@
 """All tables, importable from one place so Alembic's comparison sees the whole schema."""
 
+from hub.models.admin import AdminUser
 from hub.models.automation import (
     Campaign,
     CapClaim,
@@ -24,9 +25,11 @@ from hub.models.insights import (
     SynthesisCall,
 )
 from hub.models.journeys import Journey, JourneyChange, JourneySnapshot
+from hub.models.pacing import PaceSlot
 from hub.models.pushes import PushDelivery
 
 __all__ = [
+    "AdminUser",
     "ApiToken",
     "Campaign",
     "CapClaim",
@@ -48,6 +51,7 @@ __all__ = [
     "JourneyChange",
     "JourneySnapshot",
     "Outbox",
+    "PaceSlot",
     "Profile",
     "ProfileMerge",
     "PushDelivery",
