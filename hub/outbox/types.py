@@ -53,6 +53,18 @@ Send = Callable[[], Sent]
 """One send, run outside any transaction; raises hub.outbound's failures, which `outcomes` classifies."""
 
 
+@dataclass(frozen=True, eq=False)
+class Together:
+    """One send for several rows (a batch request), answering an outcome per row id.
+
+    The handler returns the same object for each of its rows; the worker runs it once. What
+    it raises stands for all of its rows (the whole request failed), classified as one send's
+    exception is; a row it answers nothing for is retried.
+    """
+
+    send: Callable[[], Mapping[int, Outcome]]
+
+
 @dataclass(frozen=True)
 class Settled:
     """What became of an item: its outcome and the row's new status (`pending` again for a retry)."""
@@ -63,8 +75,9 @@ class Settled:
 
 
 class Handler(Protocol):
-    def prepare(self, session: Session, items: Sequence[Item]) -> Mapping[int, Send | Outcome]:
-        """Reads what the items need in a few queries; per item id, the send to make or an outcome already known.
+    def prepare(self, session: Session, items: Sequence[Item]) -> Mapping[int, Send | Together | Outcome]:
+        """Reads what the items need in a few queries; per item id, the send to make (alone or
+        together with other rows) or an outcome already known.
 
         May commit (an invite's link is stored before its first send, so every attempt carries the same one).
         """

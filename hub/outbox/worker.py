@@ -1,7 +1,7 @@
 """The drain job: claim due rows, let their kind's handler send them, mark what became of each.
 
-A batch is claimed (and its lease committed) before anything is sent; sends run a few at a
-time on threads, outside any transaction; then the rows, their run steps and the domain's
+A batch is claimed (and its lease committed) before anything is sent; sends (one row's, or a
+`Together` of several rows in one request) run a few at a time on threads, outside any transaction; then the rows, their run steps and the domain's
 side are marked in one commit. A worker that dies between a send and that commit leaves rows
 that are taken over when their lease runs out, as tried before, so a channel that can be
 asked is asked first and every other resend carries the same idempotency key.
@@ -15,8 +15,9 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
@@ -26,7 +27,7 @@ from hub.outbox import marks
 from hub.outbox.claims import claim
 from hub.outbox.handlers import handler_for
 from hub.outbox.outcomes import Policy, classify, policy, transition
-from hub.outbox.types import Item, Outcome, Retry, Send, Settled
+from hub.outbox.types import Item, Outcome, Retry, Send, Settled, Together
 from hub.runtime.jobs import enqueue, job
 
 log = logging.getLogger(__name__)
@@ -90,35 +91,52 @@ def _outcomes(session: Session, kind: str, items: Sequence[Item], rules: Policy)
         log.exception("preparing %d %s rows failed", len(items), kind)
         return {item.id: Retry(f"preparing failed: {type(exc).__name__}: {exc}"[:500]) for item in items}
     outcomes: dict[int, Outcome] = {}
-    sends: dict[int, Send] = {}
+    tasks: dict[int, _Task] = {}
     for item in items:
         found = prepared.get(item.id)
         if found is None:
             outcomes[item.id] = Retry("the handler prepared nothing for this row")
+        elif isinstance(found, Together):
+            tasks.setdefault(id(found), _Task(found.send, [])).ids.append(item.id)
         elif callable(found):
-            sends[item.id] = found
+            tasks[-item.id] = _Task(_alone(item.id, found), [item.id])
         else:
             outcomes[item.id] = found
-    return outcomes | _send_all(sends, rules.threads)
+    return outcomes | _send_all(list(tasks.values()), rules.threads)
 
 
-def _send_all(sends: Mapping[int, Send], threads: int) -> dict[int, Outcome]:
+@dataclass(frozen=True)
+class _Task:
+    """One send and the rows it answers for: one row's send, or a Together of several."""
+
+    send: Callable[[], Mapping[int, Outcome]]
+    ids: list[int]
+
+
+def _alone(row_id: int, send: Send) -> Callable[[], Mapping[int, Outcome]]:
+    return lambda: {row_id: send()}
+
+
+def _send_all(tasks: Sequence[_Task], threads: int) -> dict[int, Outcome]:
     """Runs the sends, a few at a time, each in a copy of this context (app, outbound scope)."""
-    if not sends:
+    if not tasks:
         return {}
     with outbound_scope(RetryStats()):
-        if len(sends) == 1 or threads <= 1:
-            return {row_id: _send(send) for row_id, send in sends.items()}
-        with ThreadPoolExecutor(max_workers=min(threads, len(sends))) as pool:
-            futures = {
-                row_id: pool.submit(contextvars.copy_context().run, _send, send)
-                for row_id, send in sends.items()
-            }
-            return {row_id: future.result() for row_id, future in futures.items()}
+        if len(tasks) == 1 or threads <= 1:
+            answers = [_send(task) for task in tasks]
+        else:
+            with ThreadPoolExecutor(max_workers=min(threads, len(tasks))) as pool:
+                futures = [pool.submit(contextvars.copy_context().run, _send, task) for task in tasks]
+                answers = [future.result() for future in futures]
+    return {row_id: outcome for answer in answers for row_id, outcome in answer.items()}
 
 
-def _send(send: Send) -> Outcome:
+def _send(task: _Task) -> dict[int, Outcome]:
+    """Each of the task's rows' outcome: what it answered, or what it raised, for all of them."""
     try:
-        return send()
+        answered = task.send()
     except Exception as exc:
-        return classify(exc)
+        failed = classify(exc)
+        return {row_id: failed for row_id in task.ids}
+    missing = Retry("the batch it was sent in answered nothing for this row")
+    return {row_id: answered.get(row_id, missing) for row_id in task.ids}
