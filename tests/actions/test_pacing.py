@@ -1,0 +1,125 @@
+"""The shared pace: slots handed out once each, in call order, across processes, on every store.
+
+Real stores only: SQLite and PostgreSQL for the embedded default, a real Redis for RQ. The
+cross-process tests start worker processes that build their own app on the same database
+(or Redis) and reserve at the same moment; their slots, read as absolute times, must all be
+distinct and one interval apart, and each process's own slots must rise in its call order.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+
+from connectors.sdk.actions import Pace
+from hub.outbox.pacing import reserve
+
+SLACK = Pace(per_seconds=1, count=1, scope="channel")
+FAST = Pace(per_seconds=0.05, count=1)
+SPACED = Pace(per_seconds=0.2, count=1)
+PER_PROCESS = 20
+
+
+def _in_app(app: Flask, key: str, pace: Pace, **options: Any) -> float:
+    with app.app_context():
+        return reserve(key, pace, **options)
+
+
+@pytest.fixture(params=["embedded", "redis"])
+def paced_app(request: pytest.FixtureRequest, tmp_path: Path, database_url: str) -> Flask:
+    if request.param == "embedded":
+        return request.getfixturevalue("app")  # type: ignore[no-any-return]
+    if not database_url.startswith("sqlite"):
+        pytest.skip("the Redis variant does not touch the database: once is enough")
+    return request.getfixturevalue("rq_app")  # type: ignore[no-any-return]
+
+
+def test_a_burst_is_spaced_one_interval_apart(paced_app: Flask) -> None:
+    waits = [_in_app(paced_app, "slack:1:#research", SLACK) for _ in range(5)]
+    assert waits[0] == 0
+    for earlier, later in zip(waits, waits[1:], strict=False):
+        assert later - earlier == pytest.approx(1.0, abs=0.05)
+
+
+def test_keys_are_paced_apart(paced_app: Flask) -> None:
+    assert _in_app(paced_app, "slack:1:#a", SLACK) == 0
+    assert _in_app(paced_app, "slack:1:#b", SLACK) == 0
+    assert _in_app(paced_app, "slack:1:#a", SLACK) > 0.9
+
+
+def test_an_hourly_budget_lets_its_count_through_then_spaces_the_rest(paced_app: Flask) -> None:
+    """Linear's budget: a leaky bucket of `count` an hour, full after a quiet spell."""
+    budget = Pace(per_seconds=3600, count=100)
+    waits = [_in_app(paced_app, "linear:4", budget) for _ in range(102)]
+    assert waits[:100] == [0.0] * 100
+    assert waits[100] == pytest.approx(36.0, abs=2)  # less the time the 100 reservations took
+    assert waits[101] - waits[100] == pytest.approx(36.0, abs=0.1)
+
+
+def test_a_slot_beyond_within_is_not_taken(paced_app: Flask) -> None:
+    assert _in_app(paced_app, "slack:2:#c", SLACK) == 0
+    first = _in_app(paced_app, "slack:2:#c", SLACK, within=0.5)
+    again = _in_app(paced_app, "slack:2:#c", SLACK, within=0.5)
+    assert first == pytest.approx(1.0, abs=0.05)
+    assert again == pytest.approx(first, abs=0.05)  # the first refusal left the slot free
+    assert _in_app(paced_app, "slack:2:#c", SLACK) == pytest.approx(1.0, abs=0.05)
+    assert _in_app(paced_app, "slack:2:#c", SLACK) == pytest.approx(2.0, abs=0.05)
+
+
+def test_the_slot_frees_up_as_time_passes(paced_app: Flask) -> None:
+    assert _in_app(paced_app, "k", FAST) == 0
+    time.sleep(0.12)
+    assert _in_app(paced_app, "k", FAST) == 0
+
+
+def _reserve_many(settings: dict[str, str], start_at: float, out: Any) -> None:
+    """A worker process: its own app on the shared store, reserving from one common instant."""
+    from hub.app import create_app
+
+    app = create_app(settings)
+    time.sleep(max(start_at - time.time(), 0))
+    slots = []
+    with app.app_context():
+        for _ in range(PER_PROCESS):
+            called = time.time()
+            slots.append(called + reserve("slack:9:#burst", SPACED))
+    out.put(slots)
+
+
+def _settings(app: Flask) -> dict[str, str]:
+    settings = app.config["JOURNEYHUB"]
+    values = {
+        "DATABASE_URL": settings.database_url,
+        "JOURNEYHUB_HOME": str(settings.journeyhub_home),
+        "JOURNEYHUB_SECRET_KEY": settings.journeyhub_secret_key.get_secret_value(),
+    }
+    if settings.redis_url:
+        values["REDIS_URL"] = settings.redis_url
+    return values
+
+
+def test_processes_reserving_at_once_get_distinct_ordered_slots(paced_app: Flask) -> None:
+    context = multiprocessing.get_context("spawn")
+    out = context.Queue()
+    start_at = time.time() + 3.0  # both processes have built their apps by then
+    workers = [
+        context.Process(target=_reserve_many, args=(_settings(paced_app), start_at, out)) for _ in range(2)
+    ]
+    for worker in workers:
+        worker.start()
+    results = [out.get(timeout=60) for _ in workers]
+    for worker in workers:
+        worker.join(timeout=30)
+        assert worker.exitcode == 0
+    for slots in results:
+        assert slots == sorted(slots)
+    first = min(slot for slots in results for slot in slots)
+    # Read as absolute times, slots carry each process's scheduling noise (milliseconds), far
+    # below the interval; counted in intervals from the first, they must be 0..39, once each.
+    steps = sorted(round((slot - first) / SPACED.per_seconds) for slots in results for slot in slots)
+    assert steps == list(range(2 * PER_PROCESS))
