@@ -1,4 +1,5 @@
-"""HubSpot: contacts, lists and CRM webhooks (signature v3, verified with the app's client secret)."""
+"""HubSpot: contacts, lists and CRM webhooks (signature v3, verified with the app's client secret);
+result actions write interview results into contact properties."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from typing import Any
 
 from connectors.hubspot.client import MAX_MEMBERSHIP_PAGE, HubSpotClient
 from connectors.hubspot.fake import start as start_fake
+from connectors.hubspot.fields import HubSpotFields
 from connectors.hubspot.kinds import HUBSPOT_CONTACT
 from connectors.hubspot.source import HubSpotSource
 from connectors.hubspot.webhook import HubSpotWebhook
@@ -51,11 +53,12 @@ class HubSpotConnector(Connector):
                 maximum=MAX_MEMBERSHIP_PAGE,
             ),
         ),
-        capabilities=frozenset({Capability.WEBHOOK, Capability.SOURCE}),
+        capabilities=frozenset({Capability.WEBHOOK, Capability.SOURCE, Capability.ACTIONS}),
         identity_kinds=(HUBSPOT_CONTACT,),
     )
     webhook = HubSpotWebhook()
     source = HubSpotSource()
+    actions = HubSpotFields()
 
     def test_connection(self, config: dict[str, Any]) -> CheckResult:
         return check(HubSpotClient(config).probe)

@@ -18,12 +18,18 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import replace
 from importlib.metadata import version
 from types import ModuleType
 from typing import Any, TypeVar
 
 from hubspot import HubSpot
-from hubspot.crm.contacts import BatchReadInputSimplePublicObjectId, SimplePublicObjectId
+from hubspot.crm.contacts import (
+    BatchInputSimplePublicObjectBatchInput,
+    BatchReadInputSimplePublicObjectId,
+    SimplePublicObjectBatchInput,
+    SimplePublicObjectId,
+)
 from hubspot.crm.lists import ListSearchRequest
 from urllib3 import Retry
 
@@ -32,7 +38,7 @@ from connectors.sdk import Outbound, classify_exception, number, outbound
 T = TypeVar("T")
 TIMEOUT = (5.0, 30.0)
 MAX_MEMBERSHIP_PAGE = 250
-MAX_BATCH_READ = 100
+MAX_BATCH_READ = MAX_BATCH_UPDATE = 100
 
 
 @contextmanager
@@ -72,10 +78,13 @@ def guarded_api_factory(scope: Outbound) -> Callable[[ModuleType, str, dict[str,
 
 
 class HubSpotClient:
-    def __init__(self, config: dict[str, Any]) -> None:
+    def __init__(self, config: dict[str, Any], *, attempts: int | None = None) -> None:
+        """`attempts` caps the scope's retries; result actions send once (the outbox retries)."""
         self.base_url = str(config["base_url"]).rstrip("/")
         self.token = str(config.get("access_token") or "")
         self.scope = outbound()
+        if attempts is not None:
+            self.scope = Outbound(replace(self.scope.policy, max_attempts=attempts))
         self.sdk = HubSpot(
             access_token=self.token,
             host=self.base_url,
@@ -123,6 +132,31 @@ class HubSpotClient:
             batch = self._call("contacts batch read", read)
             found.update({str(contact.id): dict(contact.properties or {}) for contact in batch.results})
         return found
+
+    def update_contacts(self, inputs: list[tuple[str, str | None, dict[str, str]]]) -> Any:
+        """One batch update of (id, idProperty, properties); HubSpot answers 207 naming what it could not write."""
+        batch = [
+            SimplePublicObjectBatchInput(id=key, id_property=id_property, properties=properties)
+            for key, id_property, properties in inputs
+        ]
+        return self._call(
+            "contacts batch update",
+            lambda: self.sdk.crm.contacts.batch_api.update(
+                batch_input_simple_public_object_batch_input=BatchInputSimplePublicObjectBatchInput(
+                    inputs=batch
+                ),
+                _request_timeout=TIMEOUT,
+            ),
+        )
+
+    def contact_properties(self) -> list[Any]:
+        answer = self._call(
+            "contact properties",
+            lambda: self.sdk.crm.properties.core_api.get_all(
+                object_type="contacts", _request_timeout=TIMEOUT
+            ),
+        )
+        return list(answer.results)
 
     def lists(self, offset: int, count: int) -> tuple[list[Any], bool]:
         result = self._call(

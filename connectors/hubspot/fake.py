@@ -20,6 +20,7 @@ from typing import Any
 from werkzeug.routing import Rule
 from werkzeug.wrappers import Request, Response
 
+from connectors.hubspot.fake_properties import properties_page
 from connectors.hubspot.search import comparable, matches_filter, sort_key
 from connectors.sdk.fakes.population import COUNTRY_BY_CODE, Person, utcnow
 from connectors.sdk.fakes.server import ApiError, FakeServer, as_int, json_response, numeric_index, read_json
@@ -97,6 +98,7 @@ class HubSpotFake(FakeServer):
             Rule("/crm/v3/objects/contacts/search", methods=["POST"], endpoint="search_contacts"),
             Rule("/crm/v3/objects/contacts/<contact_id>", methods=["GET"], endpoint="get_contact"),
             Rule("/crm/v3/objects/contacts/<contact_id>", methods=["PATCH"], endpoint="update_contact"),
+            Rule("/crm/v3/properties/contacts", methods=["GET"], endpoint="contact_properties"),
         ]
 
     # -- identity and dialect ---------------------------------------------------------------
@@ -323,7 +325,8 @@ class HubSpotFake(FakeServer):
             return self.population.index_of_email(key)
         raise ApiError(400, f"Property {id_property} is not a unique identifier property")
 
-    def _write(self, index: int, values: dict[str, Any]) -> None:
+    def _check(self, values: Any) -> None:
+        """HubSpot refuses a whole write (a batch too) naming each property it will not take."""
         if not isinstance(values, dict):
             raise ApiError(400, "properties must be an object")
         known = STANDARD | self.custom_fields
@@ -341,6 +344,9 @@ class HubSpotFake(FakeServer):
             raise ApiError(
                 400, f"Property values were not valid: {json.dumps(details, separators=(',', ':'))}"
             )
+
+    def _write(self, index: int, values: dict[str, Any]) -> None:
+        self._check(values)
         canonical: dict[str, Any] = {}
         extra: dict[str, str | None] = {}
         for name, value in values.items():
@@ -357,8 +363,12 @@ class HubSpotFake(FakeServer):
         if not isinstance(inputs, list) or len(inputs) > 100:
             raise ApiError(400, "inputs must be a list of at most 100 items")
         results, missing = [], []
+        if write:
+            for item in inputs:
+                self._check(item.get("properties") or {})
         for item in inputs:
-            index = self._find(str(item.get("id", "")), None if write else body.get("idProperty"))
+            id_property = item.get("idProperty") if write else body.get("idProperty")
+            index = self._find(str(item.get("id", "")), id_property)
             if index is None:
                 missing.append(str(item.get("id")))
                 continue
@@ -393,6 +403,9 @@ class HubSpotFake(FakeServer):
 
     def batch_update(self, request: Request) -> Response:
         return self._batch(request, write=True)
+
+    def contact_properties(self, request: Request) -> Response:
+        return json_response(properties_page(STANDARD, self.custom_fields, READ_ONLY))
 
     def get_contact(self, request: Request, contact_id: str) -> Response:
         index = self._find(contact_id, request.args.get("idProperty"))

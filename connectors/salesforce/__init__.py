@@ -1,4 +1,5 @@
-"""Salesforce: Campaign members and SOQL query rows as cohorts, through simple-salesforce."""
+"""Salesforce: Campaign members and SOQL query rows as cohorts, through simple-salesforce; result
+actions write interview results into Contact fields."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from typing import Any
 
 from connectors.salesforce.client import MAX_BATCH, MIN_BATCH, SalesforceClient
 from connectors.salesforce.fake import start as start_fake
+from connectors.salesforce.fields import SalesforceFields
 from connectors.salesforce.kinds import SALESFORCE_CONTACT, SALESFORCE_LEAD
 from connectors.salesforce.source import SalesforceSource
 from connectors.sdk import Capability, CheckResult, ConfigField, Connector, ConnectorSpec, FieldType, check
@@ -41,10 +43,11 @@ class SalesforceConnector(Connector):
                 help="Salesforce may send fewer",
             ),
         ),
-        capabilities=frozenset({Capability.SOURCE}),
+        capabilities=frozenset({Capability.SOURCE, Capability.ACTIONS}),
         identity_kinds=(SALESFORCE_CONTACT, SALESFORCE_LEAD),
     )
     source = SalesforceSource()
+    actions = SalesforceFields()
 
     def test_connection(self, config: dict[str, Any]) -> CheckResult:
         return check(SalesforceClient(config).probe)

@@ -12,14 +12,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from typing import Any
 
 from simple_salesforce.api import Salesforce
+from simple_salesforce.format import format_soql
 
-from connectors.sdk import RATE_LIMITED, ErrorResolution, classify_exception, outbound, paginate
+from connectors.sdk import RATE_LIMITED, ErrorResolution, Outbound, classify_exception, outbound, paginate
 
 TIMEOUT = (5.0, 60.0)
 MIN_BATCH, MAX_BATCH = 200, 2000
+MAX_COLLECTION = 200
 
 
 def classify(exc: BaseException) -> ErrorResolution | None:
@@ -41,10 +44,13 @@ def _error_codes(exc: BaseException) -> set[str]:
 
 
 class SalesforceClient:
-    def __init__(self, config: dict[str, Any]) -> None:
+    def __init__(self, config: dict[str, Any], *, attempts: int | None = None) -> None:
+        """`attempts` caps the scope's retries; result actions send once (the outbox retries)."""
         self.base_url = str(config["base_url"]).rstrip("/")
         self.token = str(config.get("access_token") or "")
         self.scope = outbound()
+        if attempts is not None:
+            self.scope = Outbound(replace(self.scope.policy, max_attempts=attempts))
         session = self.scope.session()
         session.verify = str(config["ca_bundle"]) if config.get("ca_bundle") else True
         self.request_options: dict[str, Any] = {"timeout": TIMEOUT, "verify": session.verify}
@@ -55,11 +61,35 @@ class SalesforceClient:
             session=session,
         )
 
-    def _call(self, what: str, fn: Callable[[], Any]) -> dict[str, Any]:
+    def _call(self, what: str, fn: Callable[[], Any]) -> Any:
         result = self.scope.call(fn, classify, what=f"Salesforce {what}", secrets=[self.token])
         if result is None:
             raise RuntimeError(f"Salesforce {what} answered nothing")
-        return dict(result)
+        return result
+
+    def update_contacts(self, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """One sObject Collections update (allOrNone off): a SaveResult per record, in request order."""
+        body = {"allOrNone": False, "records": [{"attributes": {"type": "Contact"}, **r} for r in records]}
+        answer = self._call(
+            "contacts update",
+            lambda: self.sdk.restful("composite/sobjects", method="PATCH", json=body, **self.request_options),
+        )
+        return [dict(item) for item in answer]
+
+    def contacts_by_email(self, emails: list[str]) -> dict[str, str]:
+        """Contact id by lower-cased email, for people the hub knows only by email (one query)."""
+        soql = format_soql("SELECT Id, Email FROM Contact WHERE Email IN {}", emails)
+        found: dict[str, str] = {}
+        for page in self.query_pages(soql):
+            for row in page:
+                found.setdefault(str(row.get("Email") or "").lower(), str(row["Id"]))
+        return found
+
+    def contact_fields(self) -> list[dict[str, Any]]:
+        answer = self._call(
+            "Contact describe", lambda: self.sdk.restful("sobjects/Contact/describe", **self.request_options)
+        )
+        return [dict(item) for item in answer.get("fields") or []]
 
     def query_pages(self, soql: str, batch_size: int = MAX_BATCH) -> Iterator[list[dict[str, Any]]]:
         """Records batch by batch, following nextRecordsUrl until Salesforce says done."""
@@ -67,6 +97,7 @@ class SalesforceClient:
         options = {"headers": {"Sforce-Query-Options": f"batchSize={size}"}, **self.request_options}
 
         def batch(next_records_url: str | None) -> tuple[list[dict[str, Any]], str | None]:
+            result: dict[str, Any]
             if next_records_url is None:
                 result = self._call("query", lambda: self.sdk.query(soql, **options))
             else:

@@ -24,6 +24,7 @@ from typing import Any
 from werkzeug.routing import Rule
 from werkzeug.wrappers import Request, Response
 
+from connectors.salesforce.fake_describe import Locks, describe
 from connectors.salesforce.soql import Query, parse_soql, sort_key
 from connectors.sdk.fakes.population import COUNTRY_BY_CODE
 from connectors.sdk.fakes.server import ApiError, FakeServer, json_response, read_json
@@ -122,12 +123,14 @@ class SalesforceFake(FakeServer):
         self.batch_size = batch_size
         self._cursors: OrderedDict[str, Cursor] = OrderedDict()
         self._cursor_serial = 0
+        self.locks = Locks()
 
     def routes(self) -> list[Rule]:
         base = "/services/data/v<version>"
         return [
             Rule(f"{base}/<any(query, queryAll):kind>", methods=["GET"], endpoint="query"),
             Rule(f"{base}/<any(query, queryAll):kind>/<cursor>", methods=["GET"], endpoint="query_more"),
+            Rule(f"{base}/sobjects/<sobject>/describe", methods=["GET"], endpoint="describe_sobject"),
             Rule(f"{base}/sobjects/<sobject>/<record_id>", methods=["GET"], endpoint="get_record"),
             Rule(f"{base}/sobjects/Contact/<record_id>", methods=["PATCH"], endpoint="update_contact"),
             Rule(f"{base}/composite/sobjects", methods=["PATCH"], endpoint="update_collection"),
@@ -443,6 +446,17 @@ class SalesforceFake(FakeServer):
         }
         return json_response(record | {name: row.get(name) for name in wanted})
 
+    def lock(self, record_ids: list[str], times: int = 1) -> None:
+        """The next `times` collection writes of these Contacts answer UNABLE_TO_LOCK_ROW for them."""
+        with self._lock:
+            self.locks.hold(record_ids, times)
+
+    def describe_sobject(self, request: Request, version: str, sobject: str) -> Response:
+        _check_version(version)
+        if sobject != "Contact":
+            raise ApiError(404, f"The requested resource does not exist: sObject type '{sobject}'")
+        return json_response(describe(sobject, self.contact_fields(), READ_ONLY, version))
+
     def check_write(self, record_id: str, values: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         """Validate one Contact update; raises ApiError carrying Salesforce's statusCode."""
         index = parse_id(record_id, "003")
@@ -503,6 +517,12 @@ class SalesforceFake(FakeServer):
                 if (item.get("attributes") or {}).get("type") != "Contact":
                     raise ApiError(400, "Only Contact records can be updated in this org", "INVALID_TYPE")
                 checked.append(self.check_write(record_id, values))
+                if self.locks.refuses(record_id):
+                    checked[-1] = {
+                        "statusCode": "UNABLE_TO_LOCK_ROW",
+                        "message": "unable to obtain exclusive access to this record or 1 records",
+                        "fields": [],
+                    }
             except ApiError as exc:
                 checked.append({"statusCode": exc.code, "message": exc.message, "fields": []})
         failed = any(isinstance(c, dict) for c in checked)
