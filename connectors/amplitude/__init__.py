@@ -3,7 +3,8 @@ or pushed by Amplitude's cohort webhooks to `/hooks/amplitude/<connection id>`.
 
 Basic auth with the project's API key and secret key; the project's data residency (US, EU)
 picks the API host. Pushes carry a header set on the connection (its value is generated when
-left empty), added to the Amplitude destination as one of its custom headers.
+left empty), added to the Amplitude destination as one of its custom headers. Result actions
+set user properties (Identify) and send an `interview_completed` event per result (`actions`).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import secrets
 from collections.abc import Mapping
 from typing import Any
 
+from connectors.amplitude.actions import AmplitudeActions
 from connectors.amplitude.client import (
     DEFAULT_POLL_BUDGET_S,
     DEFAULT_POLL_INTERVAL_S,
@@ -106,11 +108,12 @@ class AmplitudeConnector(Connector):
                 help="generated and shown once when left empty",
             ),
         ),
-        capabilities=frozenset({Capability.SOURCE, Capability.WEBHOOK}),
+        capabilities=frozenset({Capability.SOURCE, Capability.WEBHOOK, Capability.ACTIONS}),
         identity_kinds=(AMPLITUDE_ID,),
     )
     source = AmplitudeSource()
     webhook = AmplitudeWebhook()
+    actions = AmplitudeActions()
 
     def prepare_config(self, values: Mapping[str, Any]) -> dict[str, Any]:
         config = super().prepare_config(values)

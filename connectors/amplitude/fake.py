@@ -32,6 +32,7 @@ from werkzeug.routing import Rule
 from werkzeug.wrappers import Request, Response
 
 from connectors.amplitude.fake_files import Bucket, FileBody, gzip_csv
+from connectors.amplitude.fake_ingest import HTTPAPI_PATH, AmplitudeIngest
 from connectors.amplitude.fake_push import AmplitudePusher
 from connectors.sdk.fakes.population import Person
 from connectors.sdk.fakes.pushing import PUSH_PATH
@@ -71,7 +72,7 @@ class _Break:
     retry_after: int | None
 
 
-class AmplitudeFake(FakeServer, AmplitudePusher):
+class AmplitudeFake(FakeServer, AmplitudePusher, AmplitudeIngest):
     default_rate_limit = (60, 600.0)
     standard_custom_fields = frozenset({"plan"})
 
@@ -103,6 +104,7 @@ class AmplitudeFake(FakeServer, AmplitudePusher):
             Rule("/api/5/cohorts/request-status/<request_id>", methods=["GET"], endpoint="request_status"),
             Rule("/api/5/cohorts/request/<request_id>/file", methods=["GET"], endpoint="download"),
             Rule(PUSH_PATH, methods=["POST"], endpoint="push_route"),
+            Rule(HTTPAPI_PATH, methods=["POST"], endpoint="httpapi"),
         ]
 
     def serve(self) -> Self:
@@ -115,8 +117,9 @@ class AmplitudeFake(FakeServer, AmplitudePusher):
 
     # -- identity and dialect ---------------------------------------------------------------
     def authorized(self, request: Request) -> bool:
-        """The push control route is the fake's own, like /_fake/requests: no Amplitude keys."""
-        return request.path == PUSH_PATH or basic_matches(request, self.api_key, self.token)
+        """The push control route is the fake's own, like /_fake/requests: no Amplitude keys; the HTTP V2
+        API takes the project's api_key in its body instead."""
+        return request.path in (PUSH_PATH, HTTPAPI_PATH) or basic_matches(request, self.api_key, self.token)
 
     def provider_credentials(self) -> dict[str, str]:
         return {"api_key": self.api_key, "secret_key": self.token}

@@ -3,7 +3,9 @@ pushed by Mixpanel's cohort sync to `/hooks/mixpanel/<connection id>`.
 
 Service-account HTTP Basic auth on a project id; the project's data residency (US, EU, IN)
 picks the API host. Pushes carry the HTTP Basic pair set on the connection (the password is
-generated when left empty), which is what Mixpanel's custom webhook is given.
+generated when left empty), which is what Mixpanel's custom webhook is given. Result actions
+set profile properties (Engage `$set`, with the project token) and import an
+`interview_completed` event per result (`actions`).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
+from connectors.mixpanel.actions import MixpanelActions
 from connectors.mixpanel.client import MAX_PAGE_SIZE, REGIONS, MixpanelClient
 from connectors.mixpanel.fake import start as start_fake
 from connectors.mixpanel.kinds import MIXPANEL_DISTINCT_ID
@@ -54,6 +57,12 @@ class MixpanelConnector(Connector):
                 name="project_id", label="Project id", type=FieldType.INTEGER, required=True, minimum=1
             ),
             ConfigField(
+                name="project_token",
+                label="Project token",
+                secret=True,
+                help="only for result actions that set profile properties (Engage carries it)",
+            ),
+            ConfigField(
                 name="properties",
                 label="Profile properties to read",
                 default="$first_name,$last_name,$country_code,plan",
@@ -79,11 +88,12 @@ class MixpanelConnector(Connector):
                 help="generated and shown once when left empty",
             ),
         ),
-        capabilities=frozenset({Capability.SOURCE, Capability.WEBHOOK}),
+        capabilities=frozenset({Capability.SOURCE, Capability.WEBHOOK, Capability.ACTIONS}),
         identity_kinds=(MIXPANEL_DISTINCT_ID,),
     )
     source = MixpanelSource()
     webhook = MixpanelWebhook()
+    actions = MixpanelActions()
 
     def generate_settings(self, config: dict[str, Any]) -> dict[str, Any]:
         return {} if config.get("webhook_password") else {"webhook_password": secrets.token_urlsafe(24)}

@@ -27,6 +27,7 @@ from werkzeug.datastructures import CombinedMultiDict, MultiDict
 from werkzeug.routing import Rule
 from werkzeug.wrappers import Request, Response
 
+from connectors.mixpanel.fake_ingest import MixpanelIngest
 from connectors.mixpanel.fake_push import MixpanelPusher
 from connectors.sdk.fakes.population import Person
 from connectors.sdk.fakes.pushing import PUSH_PATH
@@ -74,7 +75,7 @@ PROPERTIES: dict[str, Callable[[Person], Any]] = {
 """A generated person's profile properties; properties set since (`extra`) take precedence."""
 
 
-class MixpanelFake(FakeServer, MixpanelPusher):
+class MixpanelFake(FakeServer, MixpanelPusher, MixpanelIngest):
     default_rate_limit = (60, 3600.0)  # Query API: 60 queries per hour per project
     standard_custom_fields = frozenset({"plan"})
 
@@ -84,6 +85,7 @@ class MixpanelFake(FakeServer, MixpanelPusher):
         self.username = username or f"journeyhub-fake.{uid.hex[:6]}.mp-service-account"
         self.token = secret or uid.hex
         self.project_id = 2_900_000 + self.seed
+        self.project_token = uuid.uuid5(uid, "project-token").hex
         self._sessions: OrderedDict[str, Session] = OrderedDict()
 
     def routes(self) -> list[Rule]:
@@ -93,18 +95,25 @@ class MixpanelFake(FakeServer, MixpanelPusher):
                 Rule(f"{prefix}/cohorts/list", methods=["GET", "POST"], endpoint="list_cohorts"),
                 Rule(f"{prefix}/engage", methods=["GET", "POST"], endpoint="engage"),
             ]
-        return [*rules, Rule(PUSH_PATH, methods=["POST"], endpoint="push_route")]
+        return [
+            *rules,
+            Rule(PUSH_PATH, methods=["POST"], endpoint="push_route"),
+            Rule("/engage", methods=["POST"], endpoint="engage_update"),
+            Rule("/import", methods=["POST"], endpoint="import_events"),
+        ]
 
     # -- identity and dialect ---------------------------------------------------------------
     def authorized(self, request: Request) -> bool:
-        """The push control route is the fake's own, like /_fake/requests: no Mixpanel credentials."""
-        return request.path == PUSH_PATH or basic_matches(request, self.username, self.token)
+        """The push control route is the fake's own, like /_fake/requests: no Mixpanel credentials;
+        `/engage` carries the project token in each update instead."""
+        return request.path in (PUSH_PATH, "/engage") or basic_matches(request, self.username, self.token)
 
     def provider_credentials(self) -> dict[str, str]:
         return {
             "service_account_username": self.username,
             "service_account_secret": self.token,
             "project_id": str(self.project_id),
+            "project_token": self.project_token,
         }
 
     def member_id(self, index: int) -> str:

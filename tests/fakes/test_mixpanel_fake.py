@@ -67,6 +67,7 @@ def test_describe_and_cohorts_list(fake: MixpanelFake) -> None:
         "service_account_username",
         "service_account_secret",
         "project_id",
+        "project_token",
     }
     client = Mixpanel(fake)
     listed = client.post("/api/query/cohorts/list").json()
