@@ -10,6 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from hub.outbox.types import Handler
+from recipes.actions.enqueue import KIND as ACTION
+from recipes.actions.handler import ActionHandler
 from recipes.api import campaigns, eligibility, invites, recipes, suppression, trials, workspace
 from recipes.campaigns import pages
 from recipes.campaigns.delivery import InviteHandler
@@ -50,5 +53,5 @@ RESULTS = store_results
 """Stores interview results (connectors.sdk.results) in the request's transaction."""
 PAGES = (pages.bp,)
 """Public pages outside the API (the invite and unsubscribe links), registered on the app by hub.api."""
-OUTBOX_HANDLERS = {INVITE: InviteHandler()}
+OUTBOX_HANDLERS: dict[str, Handler] = {INVITE: InviteHandler(), ACTION: ActionHandler()}
 """Who sends each kind of outbox row (hub.outbox.handlers)."""

@@ -1,7 +1,8 @@
 """Generic: any system that sends or receives Standard Webhooks-signed JSON.
 
 Inbound, it accepts signed events at /hooks/generic/<id>; with a `url`, it also delivers
-invites there, signed with the same secret (the `webhook` channel of a campaign).
+invites there, signed with the same secret (the `webhook` channel of a campaign), and result
+actions (`post_message`: a finding or result as a signed event).
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from connectors.generic.actions import WebhookActions
 from connectors.generic.fake import GenericFake
 from connectors.generic.fake import start as start_fake
 from connectors.generic.sender import DEFAULT_TIMEOUT_S, WebhookChannel
@@ -43,10 +45,11 @@ class GenericConnector(Connector):
                 maximum=60,
             ),
         ),
-        capabilities=frozenset({Capability.WEBHOOK, Capability.DESTINATION}),
+        capabilities=frozenset({Capability.WEBHOOK, Capability.DESTINATION, Capability.ACTIONS}),
     )
     webhook = GenericWebhook()
     channel = WebhookChannel()
+    actions = WebhookActions()
 
     def prepare_config(self, values: Mapping[str, Any]) -> dict[str, Any]:
         config = super().prepare_config(values)

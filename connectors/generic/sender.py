@@ -77,30 +77,35 @@ def signed_headers(secret: str, msg_id: str, body: bytes) -> dict[str, str]:
     }
 
 
+def post(config: dict[str, Any], msg_id: str, payload: Any) -> int:
+    """POSTs `payload` as signed JSON to the connection's url, once; answers the receiver's status."""
+    url = str(config.get("url") or "")
+    if not url:
+        raise ConfigError(
+            "this generic connection has no url to deliver to; set its url setting", resolution=_NO_URL
+        )
+    secret = str(config.get("secret") or "")
+    body = json.dumps(payload, separators=(",", ":"), default=str).encode()
+    try:
+        headers = signed_headers(secret, msg_id, body)
+    except ValueError as exc:
+        raise ConfigError(f"the connection's secret {exc}", resolution=_BAD_SECRET) from None
+    policy = replace(outbound().policy, max_attempts=1)  # the outbox owns retries
+    client = HttpClient(
+        url,
+        policy,
+        secrets=[secret, *_url_secrets(url)],
+        timeout=(CONNECT_TIMEOUT_S, float(config.get("timeout_s") or DEFAULT_TIMEOUT_S)),
+        errors=ErrorTable(classify=_classify),
+    )
+    with client:
+        response = client.request("POST", url, data=body, headers=headers, allow_redirects=False)
+        return response.status_code
+
+
 class WebhookChannel:
     def send(self, config: dict[str, Any], message: Message) -> Receipt:
-        url = str(config.get("url") or "")
-        if not url:
-            raise ConfigError(
-                "this generic connection has no url to deliver to; set its url setting", resolution=_NO_URL
-            )
-        secret = str(config.get("secret") or "")
-        body = json.dumps(dict(message.payload), separators=(",", ":"), default=str).encode()
-        try:
-            headers = signed_headers(secret, message.idempotency_key, body)
-        except ValueError as exc:
-            raise ConfigError(f"the connection's secret {exc}", resolution=_BAD_SECRET) from None
-        policy = replace(outbound().policy, max_attempts=1)  # the outbox owns retries
-        client = HttpClient(
-            url,
-            policy,
-            secrets=[secret, *_url_secrets(url)],
-            timeout=(CONNECT_TIMEOUT_S, float(config.get("timeout_s") or DEFAULT_TIMEOUT_S)),
-            errors=ErrorTable(classify=_classify),
-        )
-        with client:
-            response = client.request("POST", url, data=body, headers=headers, allow_redirects=False)
-            status = response.status_code
+        status = post(config, message.idempotency_key, dict(message.payload))
         return Receipt(detail={"status": status, "webhook_id": message.idempotency_key})
 
     def lookup(self, config: dict[str, Any], message: Message) -> Receipt | None:

@@ -3,27 +3,20 @@
 from __future__ import annotations
 
 from hub.db import db, insert_ignore, utcnow
-from hub.models import Campaign, Cohort, Connection, Recipe, RecipeVersion, Workspace
+from hub.models import Campaign, Cohort, Recipe, RecipeVersion, Workspace
+from recipes.actions.validate import check_actions
 from recipes.engine.problems import Problem
 from recipes.engine.schema import CohortTrigger, RecipeIn, SuppressionIn, WorkspaceIn, trigger_key
 from recipes.engine.settings import DEFAULT_PER_PERSON_DAYS, DEFAULT_TIMEZONE, WORKSPACE_ID
-from recipes.engine.templates import ACTION_VARIABLES, template_problem
 
 
 def check_recipe(body: RecipeIn) -> None:
-    """Problem naming the first reference that names nothing, or the first template that cannot run."""
+    """Problem naming the first reference that names nothing, or the first action that cannot run."""
     if db.session.get(Campaign, body.campaign_id) is None:
         raise Problem("unknown_campaign", "campaign_id", f"no campaign {body.campaign_id}")
     if isinstance(body.trigger, CohortTrigger) and db.session.get(Cohort, body.trigger.cohort_id) is None:
         raise Problem("unknown_cohort", "trigger.cohort_id", f"no cohort {body.trigger.cohort_id}")
-    for index, action in enumerate(body.actions):
-        if db.session.get(Connection, action.connection_id) is None:
-            field = f"actions[{index}].connection_id"
-            raise Problem("unknown_connection", field, f"no connection {action.connection_id}")
-        for name, text in action.fields.items():
-            problem = template_problem(text, ACTION_VARIABLES)
-            if problem:
-                raise Problem("invalid_template", f"actions[{index}].fields.{name}", problem)
+    check_actions(body.actions)
 
 
 def save_recipe(body: RecipeIn, recipe: Recipe | None = None) -> Recipe:

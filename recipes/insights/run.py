@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from hub.config import Settings
 from hub.db import utcnow
 from hub.models import Campaign, InterviewResult, SynthesisCall
+from recipes.actions import enqueue as actions
 from recipes.insights import claude, codebook, findings, spend
 from recipes.insights.offline.synthesiser import synthesise as offline
 from recipes.insights.pricing import Usage
@@ -114,6 +115,7 @@ def _store(
     result.synthesised_at = now
     session.flush()
     events = findings.count(session, result, findings.Thresholds.of(settings), now)
+    actions.after_synthesis(session, result, now)  # the outbox rows commit with the findings, or neither does
     session.commit()
     return Outcome("done", result.synthesis_note, events, calls)
 
