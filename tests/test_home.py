@@ -19,9 +19,9 @@ def test_the_root_page_says_what_runs_and_links_onwards(
     kind = "sqlite" if database_url.startswith("sqlite") else "postgresql"
     assert f"journeyhub {version('journeyhub')} is running" in text
     assert f"Database: {kind}" in text and "worker: in-process" in text
-    for link in LINKS[:3]:
+    for link in LINKS:
         assert f'href="{link}"' in text
-    assert "/admin/</code> (coming)" in text
+    assert "(coming)" not in text, "the admin UI exists (issue 15)"
     assert "token create --name me" in text and "connection add hubspot --help" in text
     assert "README" in text and "First steps" in text
     assert database_url.split("://")[1] not in text, "the page shows where the database is"
@@ -37,7 +37,7 @@ def test_the_root_page_answers_json_when_asked(client: FlaskClient, database_url
     assert body["database"] == ("sqlite" if database_url.startswith("sqlite") else "postgresql")
     assert body["worker"] == "in-process"
     assert body["links"] == dict(zip(("openapi", "health", "ready", "admin"), LINKS, strict=True))
-    assert body["admin_ready"] is False and body["readme"] == "First steps"
+    assert body["admin_ready"] is True and body["readme"] == "First steps"
     assert any(step.startswith("TOKEN=$(.venv/bin/journeyhub token create") for step in body["first_steps"])
     assert client.get("/").mimetype == "text/html", "a client that accepts anything gets the page"
 
