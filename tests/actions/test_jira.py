@@ -34,12 +34,6 @@ def _app(tmp_path: Path, **extra: Any) -> Iterator[Flask]:
 
 
 @pytest.fixture
-def outbound_app(tmp_path: Path) -> Iterator[Flask]:
-    with _app(tmp_path) as app:
-        yield app
-
-
-@pytest.fixture
 def fake() -> Iterator[JiraFake]:
     server = JIRA.fake()
     assert isinstance(server, JiraFake)
