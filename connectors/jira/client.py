@@ -43,6 +43,9 @@ _SETTINGS = ErrorResolution(
 )
 
 
+_NOTHING = ErrorResolution(ResponseAction.RETRY, FailureType.TRANSIENT_ERROR, "Jira answered nothing")
+
+
 class JiraFailure(Exception):
     """What the shared table reads of a refused Jira call: status, headers and the errors in words."""
 
@@ -73,6 +76,8 @@ class JiraFailure(Exception):
 def classify(exc: BaseException) -> ErrorResolution | None:
     if isinstance(exc, JiraFailure) and exc.status == 400:
         return _SETTINGS if exc.fields & SETTINGS_FIELDS else REFUSED
+    if isinstance(exc, JiraFailure) and exc.status == 0:
+        return _NOTHING
     return classify_exception(exc)
 
 
