@@ -9,7 +9,8 @@ Templates see `finding` (None for `on: result`), `result` (the result that cause
 - finding actions: finding_id, theme, share, interviews, mentions, sentiment, status,
   period, change (`appeared`, `moved`, `receded`), share_before, recipe_id, recipe, link;
 - result actions: result_id, themes (labels), sentiment (label), sentiment_score, quality,
-  interview_date (YYYY-MM-DD), completed_at, recipe_id, recipe, link.
+  interview_date (YYYY-MM-DD), completed_at, recipe_id, recipe, link; and `result` as
+  {result_id, themes: [{label, confidence}], sentiment: {label, score}, quality, completed_at}.
 """
 
 from __future__ import annotations
@@ -169,6 +170,13 @@ def result_action(operation: str, fields: Mapping[str, str], variables: Mapping[
         "themes": result["theme_labels"],
         "sentiment": result["sentiment"]["label"],
         "sentiment_score": result["sentiment"]["score"],
+        "result": {
+            "result_id": result["id"],
+            "themes": result["themes"],
+            "sentiment": result["sentiment"],
+            "quality": result["quality"],
+            "completed_at": result["completed_at"],
+        },
     }
     return _stored(operation, render_fields(fields, variables), title, text, result["link"], quotes, context)
 
