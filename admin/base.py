@@ -42,6 +42,8 @@ class ReadOnlyView(Secured, ModelView):
     page_size = PAGE_SIZE
     page_size_options = (25, 50, 100)
     column_display_pk = True
+    named_filter_urls = True
+    """`?flt0_status_equals=dead` rather than a position: links to a filtered list stay readable."""
     column_default_sort = ("id", True)
 
     def __init__(self, model: Any, name: str, category: str | None = None, **kwargs: Any) -> None:
