@@ -23,6 +23,9 @@ from recipes.engine.saving import save_recipe
 from recipes.engine.schema import RecipeIn
 
 bp = Blueprint("recipes", __name__)
+PROVIDER = (409, 502, 503)
+"""Saving asks an action's destination for its writable fields: what it answers when that fails
+(hub.api.providers); 409 is also a recipe changed meanwhile."""
 
 
 class RecipeQuery(PageQuery):
@@ -61,7 +64,9 @@ def list_recipes() -> dict[str, Any]:
 
 
 @bp.post("/recipes")
-@spec.validate(json=RecipeIn, skip_validation=True, resp=answers(201, RecipeOut, *BODY), tags=["recipes"])
+@spec.validate(
+    json=RecipeIn, skip_validation=True, resp=answers(201, RecipeOut, *PROVIDER, *BODY), tags=["recipes"]
+)
 def add_recipe() -> tuple[dict[str, Any], int]:
     return _saved(None), 201
 
@@ -76,7 +81,7 @@ class RecipeItem(MethodView):
     @spec.validate(
         json=RecipeIn,
         skip_validation=True,
-        resp=answers(200, RecipeOut, 409, *BY_ID, *BODY),
+        resp=answers(200, RecipeOut, *PROVIDER, *BY_ID, *BODY),
         tags=["recipes"],
     )
     def put(self, recipe_id: int) -> dict[str, Any]:
