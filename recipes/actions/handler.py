@@ -145,7 +145,8 @@ def _paced(route: Route, key: str, members: Members) -> dict[int, Outcome]:
         wait = reserve(key, pace, within=MAX_PACE_WAIT_S)
         rest = [later.id for later, _ in members[n:]]
         if wait > MAX_PACE_WAIT_S or time.monotonic() - started + wait > PACED_BUDGET_S:
-            later = Retry(f"paced: {route.connector} takes its next action in {wait:.0f} s", after_s=wait)
+            said = f"paced: {route.connector} takes its next action in {wait:.0f} s"
+            later = Retry(said, after_s=wait, rate_limited=True)  # a pace, not a failure: no schedule used
             return outcomes | {row_id: later for row_id in rest}
         time.sleep(wait)
         try:

@@ -214,6 +214,33 @@ def test_crm_writes_for_n_people_take_ceil_n_over_the_batch_size(world: World, h
     assert hubspot.person(hubspot.member_id(119)).extra["jh_themes"] == "Pricing"
 
 
+def test_a_batch_waits_as_a_whole_and_a_rejected_record_fails_alone(
+    world: World, hubspot: HubSpotFake
+) -> None:
+    crm = connection(world.app, "hubspot", hubspot.credentials)
+    set_actions(world, on("result", crm, "update_fields", jh_quality="{{ result.quality }}"))
+    world.app.config[CONFIG_KEY] = {"batch": 0}
+    emails = [hubspot.person(hubspot.member_id(i)).email for i in range(3)]
+    for email in [*emails, "nobody-known@example.com"]:
+        synthesised(world, "Pricing", email=email)
+    world.app.config[CONFIG_KEY] = {}
+    hubspot.inject_fault(429, retry_after=30)
+    before = datetime.now(UTC)
+    run_drain(world.app)
+    rows = action_rows(world.app)
+    assert [(r.status, r.attempts) for r in rows] == [("pending", 1)] * 4  # one request, one outcome for all
+    for row in rows:
+        assert row.next_attempt_at is not None
+        assert timedelta(seconds=29) <= row.next_attempt_at - before <= timedelta(seconds=35)
+    make_due(world.app)
+    run_drain(world.app)
+    rows = action_rows(world.app)
+    assert [r.status for r in rows] == ["sent", "sent", "sent", "failed"]
+    assert rows[-1].last_error
+    writes = [c for c in calls(hubspot) if c == ("POST", "/crm/v3/objects/contacts/batch/update")]
+    assert len(writes) == 2
+
+
 def _linear(world: World, fake: LinearFake) -> int:
     return connection(world.app, "linear", fake.credentials | {"project_id": fake.project["id"]})
 
