@@ -32,10 +32,21 @@ def pick(session: Session, ids: sa.Select[Any], column: Any) -> sa.ColumnElement
     return cast(sa.ColumnElement[bool], column.in_(ids.scalar_subquery()))
 
 
-def claim(session: Session, claimant: str, limit: int, lease_s: float, now: datetime) -> list[Item]:
-    """Claims up to `limit` due rows, oldest due first, and commits the claim."""
+def claim(
+    session: Session,
+    claimant: str,
+    limit: int,
+    lease_s: float,
+    now: datetime,
+    *,
+    kind: str | None = None,
+    target: str | None = None,
+) -> list[Item]:
+    """Claims up to `limit` due rows (of one kind and target when given), oldest due first, and commits the claim."""
     until = now + timedelta(seconds=lease_s)
-    due = (Outbox.status == PENDING, Outbox.next_attempt_at <= now)
+    due: tuple[sa.ColumnElement[bool], ...] = (Outbox.status == PENDING, Outbox.next_attempt_at <= now)
+    if kind is not None and target is not None:
+        due = (*due, Outbox.kind == kind, Outbox.target == target)
     picked = sa.select(Outbox.id).where(*due).order_by(Outbox.next_attempt_at).limit(limit)
     stmt = (
         sa.update(Outbox)

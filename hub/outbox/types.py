@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from sqlalchemy.orm import Session
 
@@ -84,3 +84,15 @@ class Handler(Protocol):
 
     def settle(self, session: Session, settled: Sequence[Settled]) -> None:
         """The domain's side of the outcomes (an invite becomes sent or failed), in the transaction that marks the rows."""
+
+
+@runtime_checkable
+class Fills(Protocol):
+    """A handler whose rows travel in batches larger than one claim (a CRM batch update of 200)."""
+
+    def wanted(self, items: Sequence[Item]) -> Mapping[str, int]:
+        """Per target, how many more of its due rows would fill the batches these items start.
+
+        The worker claims that many more of the target's rows, so N rows take ceil(N / batch)
+        requests whatever the claim size; a paced or unbatched target wants none.
+        """

@@ -1,8 +1,9 @@
 """The drain job: claim due rows, let their kind's handler send them, mark what became of each.
 
-A batch is claimed (and its lease committed) before anything is sent; sends (one row's, or a
-`Together` of several rows in one request) run a few at a time on threads, outside any transaction; then the rows, their run steps and the domain's
-side are marked in one commit. A worker that dies between a send and that commit leaves rows
+A batch is claimed (and its lease committed) before anything is sent, with more rows of a
+target whose handler sends batches larger than the claim (`Fills`); sends (one row's, or a
+`Together` of several rows in one request) run a few at a time on threads, outside any
+transaction; then the rows, their run steps and the domain's side are marked in one commit. A worker that dies between a send and that commit leaves rows
 that are taken over when their lease runs out, as tried before, so a channel that can be
 asked is asked first and every other resend carries the same idempotency key.
 """
@@ -27,10 +28,12 @@ from hub.outbox import marks
 from hub.outbox.claims import claim
 from hub.outbox.handlers import handler_for
 from hub.outbox.outcomes import Policy, classify, policy, transition
-from hub.outbox.types import Item, Outcome, Retry, Send, Settled, Together
+from hub.outbox.types import Fills, Item, Outcome, Retry, Send, Settled, Together
 from hub.runtime.jobs import enqueue, job
 
 log = logging.getLogger(__name__)
+MAX_FILL = 5000
+"""Most rows claimed besides a batch to fill its targets' batches (Mixpanel takes 2,000 a request)."""
 
 
 @job
@@ -41,6 +44,8 @@ def drain() -> int:
     started = time.monotonic()
     done = 0
     while items := claim(db.session, claimant, rules.batch, rules.lease_s, utcnow()):
+        if len(items) >= rules.batch:  # more may be due: fill the batches these rows start
+            items = sorted([*items, *_fill(db.session, claimant, items, rules)], key=lambda item: item.id)
         done += deliver(db.session, claimant, items, rules)
         if time.monotonic() - started > rules.budget_s:
             enqueue(drain, job_id=f"outbox-more-{uuid.uuid4().hex}")
@@ -52,6 +57,20 @@ def drain() -> int:
 def deliver_due() -> int:
     """The periodic tick: rows due for a retry, rows whose worker died, wakes that were lost."""
     return drain()
+
+
+def _fill(session: Session, claimant: str, items: Sequence[Item], rules: Policy) -> list[Item]:
+    """The rows of each target a handler wants besides these, up to MAX_FILL, claimed the same way."""
+    more: list[Item] = []
+    for kind in sorted({item.kind for item in items}):
+        handler = handler_for(kind)
+        if not isinstance(handler, Fills):
+            continue
+        for target, wanted in handler.wanted([item for item in items if item.kind == kind]).items():
+            room = min(wanted, MAX_FILL - len(more))
+            if room > 0:
+                more += claim(session, claimant, room, rules.lease_s, utcnow(), kind=kind, target=target)
+    return more
 
 
 def deliver(session: Session, claimant: str, items: Sequence[Item], rules: Policy) -> int:

@@ -4,7 +4,8 @@ group sent in the destination's batches, every row answered on its own.
 Per claimed batch: the connections (settings decrypted once each), the people the actions are
 about, and the earlier actions of the same findings (one query each). A group of
 (connection, operation) is cut into chunks of the destination's `batch_size`, one `Together`
-(one request) each; a paced destination takes its group one action at a time, in row order,
+(one request) each (the worker claims more of a target's rows to fill its batches, `wanted`);
+a paced destination takes its group one action at a time, in row order,
 each waiting for the slot `hub.outbox.pacing` reserves, so a burst arrives in order rather
 than refused. A `create_issue` tried before is looked up by its marker first and not created
 again when found. A `comment` is threaded to the issue its finding's earlier action created
@@ -17,6 +18,7 @@ Rejected that may pass later is retried, one that cannot is `failed` at once.
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -73,6 +75,21 @@ class ActionHandler:
                 prepared |= {item.id: together for item, _ in chunk}
         session.commit()  # ends the read; pacing writes through its own connection while sending
         return prepared
+
+    def wanted(self, items: Sequence[Item]) -> Mapping[str, int]:
+        """Rows that would fill the last batch of each batched target (HubSpot 100, Mixpanel 2,000)."""
+        counts = Counter(item.target for item in items)
+        short: dict[str, int] = {}
+        for target, count in counts.items():
+            try:
+                destination = get_connector(target.split(":", 1)[0]).actions
+            except UnknownConnector:
+                continue
+            if destination is None or destination.pace is not None or destination.batch_size <= 1:
+                continue
+            if missing := -count % destination.batch_size:
+                short[target] = missing
+        return short
 
     def settle(self, session: Session, settled: Sequence[Settled]) -> None:
         """Nothing beyond the row: its result holds what the provider made (a later comment's thread)."""

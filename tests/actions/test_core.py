@@ -197,7 +197,11 @@ def test_rate_limits_and_failures_go_through_the_outbox_to_dead_and_replay(world
     assert len({r.headers["Webhook-Id"] for r in sink.received}) == 1
 
 
-def test_crm_writes_for_n_people_take_ceil_n_over_the_batch_size(world: World, hubspot: HubSpotFake) -> None:
+@pytest.mark.parametrize("claim", [100, 7])
+def test_crm_writes_for_n_people_take_ceil_n_over_the_batch_size(
+    world: World, hubspot: HubSpotFake, claim: int
+) -> None:
+    """Whatever the outbox claims at once, the worker fills the destination's batches (`wanted`)."""
     crm = connection(world.app, "hubspot", hubspot.credentials)
     set_actions(world, on("result", crm, "update_fields", jh_themes="{{ result.theme_labels | join(', ') }}",
                           jh_quality="{{ result.quality }}"))  # fmt: skip
@@ -206,7 +210,7 @@ def test_crm_writes_for_n_people_take_ceil_n_over_the_batch_size(world: World, h
     for index in range(people):
         email = hubspot.person(hubspot.member_id(index)).email
         synthesised(world, "Pricing", email=email)
-    world.app.config[CONFIG_KEY] = {}
+    world.app.config[CONFIG_KEY] = {"batch": claim}
     run_drain(world.app)
     writes = [c for c in calls(hubspot) if c == ("POST", "/crm/v3/objects/contacts/batch/update")]
     assert len(writes) == math.ceil(people / 100)
