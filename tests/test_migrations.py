@@ -16,6 +16,11 @@ from hub.migrate import heads, upgrade
 VERSIONS = Path(__file__).resolve().parent.parent / "migrations" / "versions"
 
 
+def modelled(name: str | None, kind: str, _parents: object) -> bool:
+    """SQLite's FTS5 search table (migration 0015) and its shadow tables have no model: SQLAlchemy has no virtual tables."""
+    return not (kind == "table" and name is not None and name.startswith("ask_fts"))
+
+
 def test_single_head() -> None:
     assert len(heads()) == 1
 
@@ -24,7 +29,8 @@ def test_upgrade_from_empty_matches_models(empty_database_url: str) -> None:
     engine = sa.create_engine(empty_database_url)
     upgrade(engine)
     with engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata)
+        opts = {"compare_type": True, "include_name": modelled}
+        diff = compare_metadata(MigrationContext.configure(conn, opts=opts), Base.metadata)
         version = conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar_one()
     engine.dispose()
     assert diff == []

@@ -1,6 +1,7 @@
 """All tables, importable from one place so Alembic's comparison sees the whole schema."""
 
 from hub.models.admin import AdminUser
+from hub.models.ask import AskConversation, AskMessage, AskNote, AskPassage
 from hub.models.automation import (
     Campaign,
     CapClaim,
@@ -31,6 +32,10 @@ from hub.models.pushes import PushDelivery
 __all__ = [
     "AdminUser",
     "ApiToken",
+    "AskConversation",
+    "AskMessage",
+    "AskNote",
+    "AskPassage",
     "Campaign",
     "CapClaim",
     "CodebookTheme",
