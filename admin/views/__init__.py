@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from flask_admin import Admin
 
+from admin.builder import RecipesView
 from admin.views.campaigns import CampaignView
 from admin.views.cohorts import CohortView
 from admin.views.connections import ConnectionView
@@ -23,6 +24,7 @@ from admin.views.tokens import TokensView
 
 def register(admin: Admin) -> None:
     for view in (
+        RecipesView(name="Recipes", endpoint="recipes", url="/admin/recipes"),
         ConnectionView(),
         CohortView(),
         EventView(),
