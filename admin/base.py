@@ -45,6 +45,7 @@ class ReadOnlyView(Secured, ModelView):
     named_filter_urls = True
     """`?flt0_status_equals=dead` rather than a position: links to a filtered list stay readable."""
     column_default_sort = ("id", True)
+    list_template = "jh/list.html"
 
     def __init__(self, model: Any, name: str, category: str | None = None, **kwargs: Any) -> None:
         super().__init__(model, db, name=name, category=category, **kwargs)
