@@ -18,7 +18,7 @@ from recipes.campaigns import pages
 from recipes.campaigns.delivery import InviteHandler
 from recipes.campaigns.queue import KIND as INVITE
 from recipes.campaigns.queue import deliver_due_invites
-from recipes.insights.api import findings, results, synthesis
+from recipes.insights.api import ask, findings, results, synthesis
 from recipes.insights.intake import store_results
 from recipes.insights.jobs import synthesise_pending
 from recipes.journeys.api import history as journey_history
@@ -37,6 +37,7 @@ BLUEPRINTS = (
     results.bp,
     findings.bp,
     synthesis.bp,
+    ask.bp,
     workspace.bp,
     journeys.bp,
     journey_history.bp,

@@ -1,0 +1,1 @@
+"""Asking the research a question: retrieval in the database, answers built only from cited quotes."""
