@@ -49,12 +49,16 @@ def _event_names() -> list[str]:
     return sorted(db.session.scalars(sa.select(newest.c.name).distinct()))
 
 
+def trait_fields() -> list[str]:
+    """`traits.<name>` of the newest profiles: what a funnel can be segmented by."""
+    traits = db.session.scalars(sa.select(Profile.traits).order_by(Profile.id.desc()).limit(SAMPLE))
+    return sorted({f"traits.{key}" for row in traits for key in (row or {})})
+
+
 def _fields() -> list[str]:
     properties = db.session.scalars(sa.select(Event.properties).order_by(Event.id.desc()).limit(SAMPLE))
-    traits = db.session.scalars(sa.select(Profile.traits).order_by(Profile.id.desc()).limit(SAMPLE))
     names = {f"properties.{key}" for row in properties for key in (row or {})}
-    names |= {f"traits.{key}" for row in traits for key in (row or {})}
-    return sorted(names)
+    return sorted(names) + trait_fields()
 
 
 def _destinations() -> list[dict[str, Any]]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from flask_admin import Admin
 
 from admin.builder import RecipesView
+from admin.journeys import JourneysView
 from admin.views.campaigns import CampaignView
 from admin.views.cohorts import CohortView
 from admin.views.connections import ConnectionView
@@ -25,6 +26,7 @@ from admin.views.tokens import TokensView
 def register(admin: Admin) -> None:
     for view in (
         RecipesView(name="Recipes", endpoint="recipes", url="/admin/recipes"),
+        JourneysView(name="Journeys", endpoint="journeys", url="/admin/journeys"),
         ConnectionView(),
         CohortView(),
         EventView(),
