@@ -41,6 +41,7 @@ FIX_CONNECTION = {
     "no_permission": "the bot token may not post messages",
     "missing_scope": "the Slack app lacks the chat:write scope",
     "not_allowed_token_type": "the token is not a bot token (xoxb-)",
+    "ekm_access_denied": "Slack administrators suspended posting messages",
     "invalid_token": "the webhook URL's token was not accepted",
     "action_prohibited": "a Slack admin blocked this webhook",
     "no_service": "the webhook was removed or disabled in Slack",
@@ -54,6 +55,8 @@ THIS_MESSAGE = {
     "not_in_channel": "the Slack app is not in {channel}: invite it there (/invite @app)",
     "is_archived": "{channel} is archived",
     "restricted_action": "the workspace does not let the app post in {channel}",
+    "restricted_action_read_only_channel": "{channel} is read-only",
+    "restricted_action_thread_only_channel": "{channel} takes replies in threads only",
     "msg_too_long": "the message is longer than Slack takes",
     "no_text": "the message has no text",
     "invalid_blocks": "Slack did not accept the message's blocks",
@@ -61,7 +64,15 @@ THIS_MESSAGE = {
     "invalid_payload": "Slack did not accept the message's body",
     "too_many_attachments": "the message has too many attachments",
 }
-LATER = {"internal_error", "fatal_error", "service_unavailable", "request_timeout", "ratelimited"}
+LATER = {
+    "internal_error",
+    "fatal_error",
+    "service_unavailable",
+    "request_timeout",
+    "team_added_to_org",
+    "org_login_required",
+}
+SLOW_DOWN = {"ratelimited", "rate_limited"}
 
 
 def context_for(config: Mapping[str, Any]) -> ssl.SSLContext | None:
@@ -72,7 +83,7 @@ def context_for(config: Mapping[str, Any]) -> ssl.SSLContext | None:
 
 def refusal(code: str, status: int, retry_after: str | None, channel: str) -> Rejected:
     """A refusal of this message alone, or raises for one of the whole connection (or a wait)."""
-    if status == 429 or code == "ratelimited":
+    if status == 429 or code in SLOW_DOWN:
         wait = _seconds(retry_after)
         raise RateLimited(
             f"Slack: HTTP 429, posting too fast; retry in {wait:g} s",

@@ -16,13 +16,21 @@ from flask import Flask
 
 from connectors.registry import get_connector, with_capability
 from connectors.sdk import Capability, ConfigError, ConfigProblem, RateLimited, TransientError
-from connectors.sdk.actions import Action, Done, Pace, Quote, Rejected
+from connectors.sdk.actions import Action, Destination, Done, Pace, Quote, Rejected
+from connectors.slack.client import refusal
 from connectors.slack.fake import SlackFake, start
 from tests.conftest import close_app, make_app
 
 SLACK = get_connector("slack")
-DESTINATION = SLACK.actions
-assert DESTINATION is not None
+
+
+def _destination() -> Destination:
+    found = SLACK.actions
+    assert found is not None
+    return found
+
+
+DESTINATION = _destination()
 
 
 @pytest.fixture
@@ -177,3 +185,32 @@ def test_settings_are_a_bot_token_or_a_webhook() -> None:
     assert config["base_url"] == "https://slack.com/api/"
     assert DESTINATION.fields(config, "post_message") == ["channel", "text"]
     assert DESTINATION.lookup(config, finding()) is None
+
+
+@pytest.mark.parametrize(
+    ("code", "status", "raised"),
+    [
+        ("rate_limited", 200, RateLimited),  # chat.postMessage's own code, on HTTP 200
+        ("ratelimited", 429, RateLimited),
+        ("token_revoked", 200, ConfigError),
+        ("missing_scope", 200, ConfigError),
+        ("action_prohibited", 403, ConfigError),
+        ("fatal_error", 200, TransientError),
+        ("", 502, TransientError),
+    ],
+)
+def test_what_each_refusal_means(code: str, status: int, raised: type[Exception]) -> None:
+    with pytest.raises(raised) as caught:
+        refusal(code, status, None, "#research")
+    assert "xox" not in str(caught.value)
+    if raised is RateLimited:
+        assert caught.value.retry_after == 1.0  # type: ignore[attr-defined]
+
+
+def test_a_refusal_of_one_message_names_the_channel() -> None:
+    assert refusal("restricted_action_read_only_channel", 200, None, "#news") == Rejected(
+        "#news is read-only (restricted_action_read_only_channel)"
+    )
+    assert refusal("something_new", 200, None, "#news") == Rejected(
+        "Slack refused the message (something_new)"
+    )

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import requests
@@ -91,7 +92,10 @@ def test_content_refusals(fake: SlackFake) -> None:
         assert (
             slack_error(lambda: client.chat_postMessage(channel="#research")).response["error"] == "no_text"
         )
-    bad = [{"type": "header", "text": {"type": "mrkdwn", "text": "x"}}, {"type": "carousel"}]
+    bad: list[dict[str, Any]] = [
+        {"type": "header", "text": {"type": "mrkdwn", "text": "x"}},
+        {"type": "carousel"},
+    ]
     error = slack_error(lambda: client.chat_postMessage(channel="#research", text="x", blocks=bad))
     assert error.response["error"] == "invalid_blocks"
     assert [m.split("[json-pointer:")[1] for m in error.response["response_metadata"]["messages"]] == [
