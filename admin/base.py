@@ -6,11 +6,14 @@ request's session each time they query.
 
 from __future__ import annotations
 
+import json
+from datetime import datetime
 from typing import Any
 
 from flask import redirect, request, url_for
 from flask_admin import BaseView
 from flask_admin.contrib.sqla import ModelView
+from flask_admin.model import typefmt
 from flask_login import current_user
 from markupsafe import Markup
 
@@ -46,9 +49,26 @@ class ReadOnlyView(Secured, ModelView):
     """`?flt0_status_equals=dead` rather than a position: links to a filtered list stay readable."""
     column_default_sort = ("id", True)
     list_template = "jh/list.html"
+    column_type_formatters = {**typefmt.BASE_FORMATTERS, datetime: lambda view, value, name: moment(value)}
+    column_type_formatters_detail = {
+        **typefmt.DETAIL_FORMATTERS,
+        datetime: lambda view, value, name: moment(value),
+        dict: lambda view, value, name: as_json(value),
+    }
 
     def __init__(self, model: Any, name: str, category: str | None = None, **kwargs: Any) -> None:
         super().__init__(model, db, name=name, category=category, **kwargs)
+
+
+def moment(value: datetime) -> str:
+    """To the second, in UTC like everything the hub stores: microseconds are noise to a reader."""
+    return value.strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def as_json(value: Any) -> Markup:
+    return Markup('<pre class="jh-json">{}</pre>').format(
+        json.dumps(value, indent=2, ensure_ascii=False, default=str)
+    )
 
 
 def link(endpoint: str, label: object, **values: Any) -> Markup:

@@ -28,22 +28,27 @@ def form_class(spec: ConnectorSpec) -> type[FlaskForm]:
 
 
 def _field(declared: ConfigField) -> Field:
-    help_text = declared.help or ""
+    notes = [declared.help.strip().rstrip(".")] if declared.help.strip() else []
+    render_kw: dict[str, Any] = {}
     if declared.default not in (None, "") and not declared.secret:
-        help_text = f"{help_text} Default: {declared.default}.".strip()
-    kwargs: dict[str, Any] = {"label": declared.label, "description": help_text}
+        notes.append(f"Leave empty for {declared.default}")
+        render_kw["placeholder"] = str(declared.default)
+    if declared.required and declared.default in (None, ""):
+        render_kw["aria-required"] = "true"
+    description = ". ".join(n[:1].upper() + n[1:] for n in notes) + ("." if notes else "")
+    kwargs: dict[str, Any] = {"label": declared.label, "description": description}
     if declared.type is FieldType.BOOLEAN:
         return BooleanField(default=bool(declared.default), **kwargs)
     if declared.choices:
         choices = [("", "(default)" if declared.default else "—"), *((c, c) for c in declared.choices)]
-        return SelectField(choices=choices, **kwargs)
+        return SelectField(choices=choices, render_kw=render_kw, **kwargs)
     if declared.secret:
-        return PasswordField(
-            widget=PasswordInput(hide_value=False), render_kw={"autocomplete": "off"}, **kwargs
-        )
-    render_kw = {"inputmode": "numeric"} if declared.type is FieldType.INTEGER else {}
-    if declared.type is FieldType.URL:
-        render_kw = {"inputmode": "url"}
+        render_kw["autocomplete"] = "off"
+        return PasswordField(widget=PasswordInput(hide_value=False), render_kw=render_kw, **kwargs)
+    if declared.type is FieldType.INTEGER:
+        render_kw["inputmode"] = "numeric"
+    elif declared.type is FieldType.URL:
+        render_kw["inputmode"] = "url"
     return StringField(render_kw=render_kw, **kwargs)
 
 

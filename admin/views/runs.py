@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from markupsafe import Markup
 
-from admin.base import ReadOnlyView, badge
+from admin.base import ReadOnlyView, as_json, badge
 from admin.filters import when
 from hub.models import Run
-
-
-def as_json(value: Any) -> Markup:
-    return Markup('<pre class="jh-json">{}</pre>').format(json.dumps(value, indent=2, default=str))
 
 
 def steps(run: Run) -> Markup:
