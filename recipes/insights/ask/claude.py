@@ -62,7 +62,7 @@ TOOL: dict[str, Any] = {
 
 
 class _Cited(BaseModel):
-    passage: str = Field(max_length=50)
+    passage: str = Field(max_length=2000)
     quote: str = Field(min_length=1, max_length=2000)
 
 

@@ -2,7 +2,9 @@
 
 The action is an outbox row of the kind `action` (recipes.actions), so it is sent, retried,
 parked and replayed like every other; its payload is the stored action a destination is
-given (title, text, link, quotes with links to their transcript turns). A `comment` names
+given (title, text, link, quotes with links to their transcript turns); a message leads
+with the answer (`fields.text`, as a recipe's Slack action would), an issue or comment
+carries it as its text. A `comment` names
 the finding whose issue it threads to; the key is the message, connection and operation, so
 sending the same answer twice to the same place adds one row.
 """
@@ -17,7 +19,7 @@ from hub.errors import ApiError
 from hub.models import AskMessage, AskNote, Connection, Finding
 from hub.outbox.rows import NewRow, add
 from recipes.actions.enqueue import KIND, finding_prefix
-from recipes.actions.render import finding_link, quote_url
+from recipes.actions.render import finding_link, public_url, quote_url
 
 OPERATIONS = ("post_message", "comment", "create_issue")
 
@@ -51,7 +53,7 @@ def action(
         "action": {
             "title": f"Research answer: {message.question.strip()[:150]}",
             "text": str(answer.get("answer", "")),
-            "link": finding_link(finding.id) if finding is not None else "",
+            "link": finding_link(finding.id) if finding is not None else _conversation_link(message),
             "quotes": [
                 {
                     "text": c["quote"],
@@ -60,7 +62,7 @@ def action(
                 }
                 for c in answer.get("citations") or []
             ],
-            "fields": {},
+            "fields": {"text": str(answer.get("answer", ""))} if operation == "post_message" else {},
         },
     }
     if finding is not None:
@@ -72,3 +74,7 @@ def action(
     add(session, [NewRow(kind=KIND, target=target, payload=payload, idempotency_key=key)])
     session.commit()
     return key, target
+
+
+def _conversation_link(message: AskMessage) -> str:
+    return f"{public_url()}/api/v1/insights/conversations/{message.conversation_id}"
