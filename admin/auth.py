@@ -7,6 +7,8 @@ its admins from `journeyhub create-admin` only.
 
 from __future__ import annotations
 
+import secrets
+from functools import cache
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -42,6 +44,14 @@ bp = Blueprint(
 LIMITER = "journeyhub.admin_sign_in_limiter"
 
 
+@cache
+def _decoy() -> AdminUser:
+    """Checked against when no admin has the email, so a wrong email takes as long as a wrong password."""
+    user = AdminUser(email="")
+    user.set_password(secrets.token_urlsafe(16))
+    return user
+
+
 def init_app(app: Flask) -> None:
     app.extensions[LIMITER] = Limiter()
     app.register_blueprint(bp)
@@ -65,7 +75,9 @@ def login() -> Any:
             message = f"Too many failed sign-ins. Try again in {minutes} minute{'s' * (minutes != 1)}."
             return render_template("jh/login.html", form=form, error=message), 429
         user = db.session.scalar(sa.select(AdminUser).where(AdminUser.email == email))
-        if user is not None and user.check_password(form.password.data):
+        if user is None:
+            _decoy().check_password(form.password.data)
+        elif user.check_password(form.password.data):
             limiter.succeeded(email)
             return _sign_in(user)
         limiter.failed(email, address)

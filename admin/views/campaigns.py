@@ -14,7 +14,7 @@ from flask_admin import expose
 
 from admin.base import ReadOnlyView
 from hub.db import db
-from hub.models import Campaign, Profile
+from hub.models import Campaign, Connection, Profile
 from recipes.campaigns.render import RenderProblem, invite_context, render
 
 SAMPLE_TRAITS = {"first_name": "Ada", "last_name": "Lovelace", "email": "ada@example.com", "plan": "pro"}
@@ -59,5 +59,10 @@ class CampaignView(ReadOnlyView):
             problem=problem,
             opens=opens,
             profile=profile,
+            connection=_connection(definition.get("connection_id")),
             return_url=self.get_url(".index_view"),
         )
+
+
+def _connection(connection_id: object) -> Connection | None:
+    return db.session.get(Connection, connection_id) if isinstance(connection_id, int) else None
