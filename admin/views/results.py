@@ -8,8 +8,19 @@ from markupsafe import Markup
 
 from admin.base import ReadOnlyView, badge, details_link
 from admin.filters import when
-from admin.views.findings import quotes
 from hub.models import InterviewResult
+
+
+def turn_quotes(items: list[dict[str, Any]]) -> Markup:
+    """The result's quotes, each linked to its turn in the transcript below."""
+    return Markup("").join(
+        Markup('<blockquote class="jh-quote mb-1"><a href="#turn-{}">“{}”</a></blockquote>').format(
+            q.get("turn", 0), q.get("text", "")
+        )
+        if isinstance(q.get("turn"), int)
+        else Markup('<blockquote class="jh-quote mb-1">“{}”</blockquote>').format(q.get("text", ""))
+        for q in items
+    )
 
 
 def themes(items: list[dict[str, Any]]) -> Markup:
@@ -19,9 +30,12 @@ def themes(items: list[dict[str, Any]]) -> Markup:
 
 
 def transcript(turns: list[dict[str, Any]]) -> Markup:
+    """Each turn is an anchor (`#turn-3`), so a quote can link to the moment it was said."""
     return Markup("").join(
-        Markup("<p class='mb-1'><strong>{}:</strong> {}</p>").format(t.get("speaker", ""), t.get("text", ""))
-        for t in turns
+        Markup("<p class='mb-1' id='turn-{}'><strong>{}:</strong> {}</p>").format(
+            n, t.get("speaker", ""), t.get("text", "")
+        )
+        for n, t in enumerate(turns)
     )
 
 
@@ -65,17 +79,21 @@ class ResultView(ReadOnlyView):
     column_labels = {
         "profile_id": "Profile",
         "recipe_id": "Recipe",
+        "campaign_id": "Campaign",
+        "invite_id": "Invite",
         "sentiment_label": "Sentiment",
         "synthesis_status": "Synthesis",
     }
     column_formatters: dict[str, Any] = {
         "profile_id": lambda v, c, m, p: details_link("profile", m.profile_id),
+        "campaign_id": lambda v, c, m, p: details_link("campaign", m.campaign_id),
+        "invite_id": lambda v, c, m, p: details_link("invite", m.invite_id),
         "themes": lambda v, c, m, p: themes(m.themes),
         "synthesis_status": lambda v, c, m, p: badge(m.synthesis_status),
     }
     column_formatters_detail: dict[str, Any] = {
         **column_formatters,
-        "quotes": lambda v, c, m, p: quotes(m.quotes),
+        "quotes": lambda v, c, m, p: turn_quotes(m.quotes),
         "transcript": lambda v, c, m, p: transcript(m.transcript),
     }
 
