@@ -14,6 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from hub.api.common import fits
 from hub.errors import ApiError
 from hub.models import InterviewResult, Journey, Profile
 from recipes.journeys.sql import JsonValue
@@ -51,10 +52,10 @@ def recipes_of(session: Session, filters: Filters) -> list[int] | None:
     if filters.journey_id is None:
         if filters.stage is not None:
             raise ApiError(
-                400, "invalid_request", "stage: needs journey_id", _detail("stage", "needs journey_id")
+                400, "invalid_journey", "stage: needs journey_id", _detail("stage", "needs journey_id")
             )
         return None if filters.recipe_id is None else [filters.recipe_id]
-    journey = session.get(Journey, filters.journey_id)
+    journey = session.get(Journey, filters.journey_id) if fits(Journey.id, filters.journey_id) else None
     if journey is None:
         raise ApiError(
             400, "invalid_journey", "journey_id: no such journey", _detail("journey_id", "no such journey")
@@ -76,6 +77,7 @@ def where(session: Session, filters: Filters) -> sa.ColumnElement[bool]:
     clauses: list[sa.ColumnElement[bool]] = []
     recipes = recipes_of(session, filters)
     if recipes is not None:
+        recipes = [r for r in recipes if fits(InterviewResult.recipe_id, r)]
         clauses.append(InterviewResult.recipe_id.in_(recipes) if recipes else sa.false())
     if not filters.include_low_quality:
         clauses.append(InterviewResult.qualifying.is_(True))

@@ -17,6 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from hub.api.common import fits
 from hub.config import Settings
 from hub.db import utcnow
 from hub.errors import ApiError
@@ -161,7 +162,9 @@ def _conversation(
 ) -> tuple[AskConversation | None, AskMessage | None]:
     if conversation_id is None:
         return None, None
-    conversation = session.get(AskConversation, conversation_id)
+    conversation = (
+        session.get(AskConversation, conversation_id) if fits(AskConversation.id, conversation_id) else None
+    )
     if conversation is None:
         raise ApiError(404, "not_found", f"no conversation {conversation_id}")
     previous = session.scalar(
