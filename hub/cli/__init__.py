@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import click
 
-from hub.cli import admins, connections, fakes, schema, serve, sync, tokens
+from hub.cli import admins, connections, demo, fakes, schema, serve, sync, tokens
 from hub.cli.common import Group
 
 
@@ -27,5 +27,6 @@ for command in (
     fakes.fake,
     sync.sync,
     admins.create_admin,
+    demo.demo,
 ):
     main.add_command(command)
