@@ -206,12 +206,21 @@ def main() -> None:
     args = parser.parse_args()
     count = 2_000 if args.quick else args.interviews
     home = Path(tempfile.mkdtemp(prefix="bench-insights-"))
+    server = None
+    url = f"sqlite:///{home / 'journeyhub.db'}"
     if args.postgres:
         from tests.servers import start_postgres
 
-        url = start_postgres(home / "pg").url  # type: ignore[attr-defined]
-    else:
-        url = f"sqlite:///{home / 'journeyhub.db'}"
+        server = start_postgres()
+        url = server.admin_url
+    try:
+        run(url, home, count, "postgresql" if server else "sqlite")
+    finally:
+        if server is not None:
+            server.stop()
+
+
+def run(url: str, home: Path, count: int, database: str) -> None:
     app, client, recipes = setup(url, home, count)
     asked = questions(recipes)
     retrieval, answer, base = [], [], []
@@ -234,7 +243,7 @@ def main() -> None:
     ours = statistics.median(retrieval[:BASELINE_QUESTIONS])
     figures = {
         "bench": "insights",
-        "database": "postgresql" if args.postgres else "sqlite",
+        "database": database,
         "interviews": count,
         "questions": len(asked),
         "retrieval_p50_ms": round(pct(retrieval, 0.5), 1),
