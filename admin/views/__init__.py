@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from flask_admin import Admin
 
+from admin.ask import AskView
 from admin.builder import RecipesView
 from admin.journeys import JourneysView
 from admin.views.campaigns import CampaignView
@@ -27,6 +28,7 @@ def register(admin: Admin) -> None:
     for view in (
         RecipesView(name="Recipes", endpoint="recipes", url="/admin/recipes"),
         JourneysView(name="Journeys", endpoint="journeys", url="/admin/journeys"),
+        AskView(name="Ask", endpoint="ask", url="/admin/ask"),
         ConnectionView(),
         CohortView(),
         EventView(),
