@@ -63,8 +63,11 @@ def _check_csrf() -> None:
 
 
 def init_app(app: Flask) -> None:
+    settings: Any = app.config["JOURNEYHUB"]
     app.config.update(
         WTF_CSRF_CHECK_DEFAULT=False,
+        # Behind a proxy that ends TLS the request looks like http; the public address says https.
+        SESSION_COOKIE_SECURE=str(settings.journeyhub_public_url).startswith("https://"),
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         REMEMBER_COOKIE_HTTPONLY=True,

@@ -80,6 +80,20 @@ def test_the_session_cookie_is_httponly_lax_and_secure_over_https(app: Flask) ->
         assert ("Secure" in cookie) is secure
 
 
+def test_the_cookie_is_secure_when_the_public_address_is_https(tmp_path: Path, database_url: str) -> None:
+    """A proxy that ends TLS hands the hub plain http; JOURNEYHUB_PUBLIC_URL says what people use."""
+    app = make_app(tmp_path, database_url, JOURNEYHUB_PUBLIC_URL="https://research.example.com")
+    try:
+        add_admin(app)
+        client = app.test_client()
+        token = csrf(client, "/admin/login")
+        answer = client.post("/admin/login", data={"email": EMAIL, "password": PASSWORD, "csrf_token": token})
+        cookie = next(h for h in answer.headers.getlist("Set-Cookie") if h.startswith("session="))
+        assert "Secure" in cookie
+    finally:
+        close_app(app)
+
+
 @pytest.fixture
 def embedded(tmp_path: Path, sqlite_template: Path) -> Flask:
     """The embedded default: no DATABASE_URL, the SQLite file in JOURNEYHUB_HOME."""
