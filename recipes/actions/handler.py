@@ -7,8 +7,8 @@ about, and the earlier actions of the same findings (one query each). A group of
 (one request) each (the worker claims more of a target's rows to fill its batches, `wanted`);
 a paced destination takes its group one action at a time, in row order,
 each waiting for the slot `hub.outbox.pacing` reserves, so a burst arrives in order rather
-than refused. A `create_issue` tried before is looked up by its marker first and not created
-again when found. A `comment` is threaded to the issue its finding's earlier action created
+than refused. An action tried before (a `create_issue` above all) is looked up by its marker
+first and not performed again when found. A `comment` is threaded to the issue its finding's earlier action created
 on the same connection (`threads`); with none, it is performed as a `create_issue`.
 
 Retries, Retry-After, the dead letter and replay are the outbox's: a Done is `sent`, a
@@ -139,7 +139,7 @@ def _perform(route: Route, chunk: Members) -> dict[int, Outcome]:
     outcomes: dict[int, Outcome] = {}
     todo: Members = []
     for item, action in chunk:
-        if item.tried_before and action.operation == "create_issue":
+        if item.tried_before:  # a destination that cannot tell answers None without asking
             earlier = route.destination.lookup(route.config, action)
             if earlier is not None:
                 outcomes[item.id] = _sent(route, action, earlier, found_by_lookup=True)

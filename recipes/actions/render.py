@@ -27,6 +27,9 @@ from connectors.sdk.actions import Action, Quote, Respondent
 from hub.models import Finding, FindingChange, InterviewResult
 from recipes.engine.templates import ENV
 
+MAX_FIELD = 32_000
+"""Characters kept of a rendered field: more than any destination's field takes (Jira's 32,767)."""
+
 
 class RenderProblem(ValueError):
     """A template that failed on these values; the row is refused, naming the field."""
@@ -109,7 +112,7 @@ def render_fields(fields: Mapping[str, str], variables: Mapping[str, Any]) -> di
     out = {}
     for name, text in fields.items():
         try:
-            out[name] = _compiled(text).render(variables)
+            out[name] = _compiled(text).render(variables)[:MAX_FIELD]
         except (
             Exception
         ) as exc:  # the sandbox raises SecurityError, TemplateError, and the values' own errors
