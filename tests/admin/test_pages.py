@@ -66,6 +66,8 @@ def test_events_are_searched_and_filtered_and_lists_page_on_the_server(
     assert first.count("trial_expired") >= 25 and "page=1" in first
     second = admin.get("/admin/event/?page=1&page_size=25").get_data(as_text=True)
     assert 0 < second.count("trial_expired") < 25
+    greedy = admin.get("/admin/event/?page_size=100000").get_data(as_text=True)
+    assert greedy.count("/admin/event/details/?id=") == 25, "a page size outside the offered ones is ignored"
     found = admin.get("/admin/event/?search=nothing-like-this").get_data(as_text=True)
     assert "trial_expired" not in found
     assert admin.get("/admin/event/?flt0_occurred_at_greater_than=2020-01-01+00:00:00").status_code == 200
