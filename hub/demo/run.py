@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from flask import Flask
 
 from hub.api.auth import create_token
-from hub.db import db
+from hub.db import db, utcnow
 from hub.demo.client import DemoError, HubClient
 from hub.demo.drive import answer_invites, journeys, send_events
 from hub.demo.fakes import read_back
@@ -35,6 +35,7 @@ def run_demo(app: Flask, address: str, fakes: dict[str, Any], say: Callable[[str
     backend = app.extensions["journeyhub.jobs"]
     if not isinstance(backend, InProcessBackend):
         raise DemoError("journeyhub demo runs the embedded default: unset REDIS_URL")
+    started = utcnow()
     with app.app_context():
         token = create_token("demo")
         db.session.commit()
@@ -56,7 +57,7 @@ def run_demo(app: Flask, address: str, fakes: dict[str, Any], say: Callable[[str
     _settle(backend, "synthesis, findings and result actions")
     hub.post(f"/api/v1/journeys/{ws.journey_id}/snapshots", None)
     with app.app_context():
-        return summarise(ws, fakes, answered, len(events))
+        return summarise(ws, fakes, answered, len(events), started)
 
 
 def _settle(backend: InProcessBackend, what: str) -> None:

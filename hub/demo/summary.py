@@ -1,9 +1,14 @@
 """What the demo did, each figure counted in the database and, where it left the hub, read back
-from the fake that received it."""
+from the fake that received it.
+
+Counts are this run's only (its recipes, its connections, rows since it started), so a demo run
+again over the same data folder reports what it did, not the total.
+"""
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -49,18 +54,21 @@ class Summary:
         ]
 
 
-def summarise(ws: Workspace, fakes: dict[str, Any], answered: int, sent: int) -> Summary:
+def summarise(ws: Workspace, fakes: dict[str, Any], answered: int, sent: int, since: datetime) -> Summary:
+    ours = list(ws.recipes.values())
     return Summary(
         events_sent=sent,
         events_stored=_count(Event, Event.connection_id == ws.connections["generic"]),
-        invites=_count(Invite),
-        invites_sent=_count(Invite, Invite.sent_at.is_not(None)),
+        invites=_count(Invite, Invite.recipe_id.in_(ours)),
+        invites_sent=_count(Invite, Invite.recipe_id.in_(ours), Invite.sent_at.is_not(None)),
         emails_received=len(read_back(fakes["email"], "/_fake/messages")),
-        caps_applied=_count(Decision, Decision.step == "caps"),
+        caps_applied=_count(Decision, Decision.recipe_id.in_(ours), Decision.step == "caps"),
         results_sent=answered,
-        results_stored=_count(InterviewResult),
-        findings=_count(Finding, Finding.status == "finding"),
-        actions_delivered=_count(Outbox, Outbox.kind == "action", Outbox.status == "sent"),
+        results_stored=_count(InterviewResult, InterviewResult.connection_id == ws.connections["interviews"]),
+        findings=_count(Finding, Finding.recipe_id.in_(ours), Finding.status == "finding"),
+        actions_delivered=_count(
+            Outbox, Outbox.kind == "action", Outbox.status == "sent", Outbox.created_at >= since
+        ),
         jira_issues=len(read_back(fakes["jira"], "/_fake/issues")),
         slack_messages=len(read_back(fakes["slack"], "/_fake/messages")),
         journey_id=ws.journey_id,
