@@ -23,10 +23,8 @@ from tests.test_serve import start_serve
 LIMIT_S = 60
 
 
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    folder = tmp_path_factory.mktemp("demo")
-    started = time.monotonic()
+def start_demo(folder: Path) -> tuple[subprocess.Popen[str], list[str]]:
+    """`journeyhub demo` in `folder`, read until it prints the journey's address (the loop is done)."""
     process = subprocess.Popen(
         [*JOURNEYHUB, "demo", "--port", "0", "--json"],
         env=env_for(folder),
@@ -37,13 +35,34 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     )
     assert process.stdout is not None
     lines: list[str] = []
+    while not lines or not lines[-1].startswith("The journey:"):
+        line = process.stdout.readline()
+        if not line:
+            process.kill()
+            raise AssertionError(
+                f"the demo ended early: {''.join(lines)}{process.communicate(timeout=30)[1]}"
+            )
+        lines.append(line)
+    return process, lines
+
+
+def login(lines: list[str]) -> tuple[str, str, str]:
+    """The address, email and password the demo printed."""
+    printed = next(line for line in lines if line.startswith("The UI:"))
+    found = re.search(r"(http://\S+)/admin/\s+\(login (\S+) / (\S+)\)", printed)
+    assert found, printed
+    address, email, password = found.groups()
+    return address, email, password
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    folder = tmp_path_factory.mktemp("demo")
+    started = time.monotonic()
+    process, lines = start_demo(folder)
     try:
-        while not lines or not lines[-1].startswith("The journey:"):
-            line = process.stdout.readline()
-            assert line, f"the demo ended early: {''.join(lines)}{process.communicate(timeout=30)[1]}"
-            lines.append(line)
         took = time.monotonic() - started
-        yield {"lines": lines, "took": took, "db": folder / "home" / "journeyhub.db", "process": process}
+        yield {"lines": lines, "took": took, "db": folder / "home" / "journeyhub.db"}
     finally:
         process.terminate()
         process.communicate(timeout=60)
@@ -108,10 +127,7 @@ def test_the_summary_matches_what_the_fakes_received(demo: dict[str, Any]) -> No
 
 
 def test_the_ui_answers_with_the_printed_login(demo: dict[str, Any]) -> None:
-    printed = next(line for line in demo["lines"] if line.startswith("The UI:"))
-    found = re.search(r"(http://\S+)/admin/\s+\(login (\S+) / (\S+)\)", printed)
-    assert found, printed
-    address, email, password = found.groups()
+    address, email, password = login(demo["lines"])
     with httpx.Client(base_url=address, follow_redirects=True) as browser:
         form = browser.get("/admin/login").text
         token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', form)
