@@ -68,6 +68,20 @@ def test_read_a_finding_beside_its_drop_off(page: Page, demo: Demo) -> None:
     screenshot(page, "journey-segments")
 
 
+def test_ask_why_opens_the_stages_new_recipe_in_the_builder(page: Page, demo: Demo) -> None:
+    _sign_in(page, demo)
+    page.goto(f"{demo.address}/admin/journeys/{demo.journey_id}/")
+    signed_up = page.locator("#stage-1")
+    signed_up.get_by_label("Interview them with").select_option(label="Trial interview")
+    signed_up.get_by_role("button", name="Ask why").click()
+    expect(page).to_have_url(re.compile(r"/admin/recipes/\d+/$"))
+    expect(page.get_by_label("Trigger")).to_have_value("absence")
+    expect(page.get_by_label("Event", exact=True)).to_have_value("signed_up")
+    expect(page.get_by_label("Without this event")).to_have_value("trial_started")
+    expect(page.get_by_label("Enabled")).not_to_be_checked()
+    screenshot(page, "ask-why-recipe")
+
+
 @pytest.mark.parametrize("width", [1280, 390])
 def test_the_journey_view_fits_and_has_no_serious_accessibility_violation(
     page: Page, demo: Demo, width: int
