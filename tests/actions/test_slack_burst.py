@@ -90,7 +90,9 @@ def test_a_burst_of_50_findings_arrives_in_order_at_the_pace(
         outcomes = [(status, attempts, result["ts"]) for status, attempts, result in rows]
     assert outcomes == [("sent", 1, m["ts"]) for m in posted]  # none retried, failed or dropped
     received = [m["received_at"] for m in posted]
-    gaps = [later - earlier for earlier, later in zip(received, received[1:], strict=False)]
-    assert min(gaps) >= FAST.per_seconds * 0.5
-    assert received[-1] - received[0] == pytest.approx(FAST.per_seconds * (BURST - 1), rel=0.25)
+    # The n-th message may leave no earlier than n slots after the first; a busy machine can only
+    # make one later, so two neighbours may arrive closer than a slot, never ahead of the pace.
+    since_first = [at - received[0] for at in received]
+    assert all(since >= FAST.per_seconds * (n - 0.5) for n, since in enumerate(since_first))
+    assert since_first[-1] <= FAST.per_seconds * (BURST - 1) * 2 + 2.0  # paced, not held back
     assert calls(fake).count(("POST", "/api/chat.postMessage")) == BURST  # not one refused and sent again
