@@ -8,7 +8,7 @@ the same cases every run.
 One check is refined, not dropped: `positive_data_acceptance` lets through a 400 whose code
 names something only the server can know (a cursor it never issued, a connection, campaign or
 cohort id with no row, a connection that is not a source or not of the campaign's channel, a
-template that does not compile or names an unknown variable, a journey's stage naming a recipe
+template that does not compile or names an unknown variable, an insights conversation with no row, a journey's stage naming a recipe
 with no row or an intended rate on its first stage, which has no stage before it) or a connector's own rule for a
 setting beyond its declared type (a `whsec_` secret); the types, ranges and names of settings
 the document does state are tested in test_settings.py. `not_a_server_error` lets through the 502/503 of the
@@ -45,6 +45,7 @@ SERVER_KNOWS = {
     "invalid_template",
     "unknown_recipe",
     "invalid_journey",
+    "unknown_conversation",
 }
 """400 codes for input that is well formed but that only the server (or a connector) can judge."""
 PROVIDER_FAILURES = {"provider_unavailable", "provider_rate_limited", "provider_error"}

@@ -49,7 +49,8 @@ def test_a_follow_up_keeps_the_filters_unless_it_names_one(world: World) -> None
     assert one["messages"][0]["answer"]["citations"] == first["citations"]
     assert one["filters"]["segment"] is None
     missing = world.api.post(ASK, json={"question": "why", "conversation_id": 999999})
-    assert missing.status_code == 404 and missing.json["error"]["code"] == "not_found"
+    assert missing.status_code == 400 and missing.json["error"]["code"] == "unknown_conversation"
+    assert missing.json["error"]["details"][0]["field"] == "conversation_id"
 
 
 def test_a_follow_up_searches_with_the_question_before_it(world: World) -> None:

@@ -120,7 +120,7 @@ class ActionOut(BaseModel):
 
 
 @bp.post("/insights/ask")
-@spec.validate(json=AskIn, resp=answers(200, AnswerOut, *BODY, *BY_ID), tags=TAGS)
+@spec.validate(json=AskIn, resp=answers(200, AnswerOut, *BODY), tags=TAGS)
 def ask_question() -> dict[str, Any]:
     body: AskIn = request.context.json  # type: ignore[attr-defined]
     named = body.model_fields_set - {"question", "conversation_id"}

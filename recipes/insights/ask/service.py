@@ -166,7 +166,8 @@ def _conversation(
         session.get(AskConversation, conversation_id) if fits(AskConversation.id, conversation_id) else None
     )
     if conversation is None:
-        raise ApiError(404, "not_found", f"no conversation {conversation_id}")
+        details = [{"field": "conversation_id", "message": "no such conversation"}]
+        raise ApiError(400, "unknown_conversation", "conversation_id: no such conversation", details)
     previous = session.scalar(
         sa.select(AskMessage)
         .where(AskMessage.conversation_id == conversation_id)
