@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -97,7 +98,40 @@ def engine_options(settings: Settings) -> dict[str, Any]:
         if url.database and url.database != ":memory:" and not url.database.startswith("file:"):
             create_private_file(url.database)
         return {"url": url, "connect_args": {"check_same_thread": False, "timeout": 10}}
-    return {"url": url, "pool_pre_ping": True, "pool_size": 10, "max_overflow": 10}
+    return {"url": url, "pool_size": 10, "max_overflow": 10}
+
+
+PING_AFTER_IDLE_S = 1.0
+_RETURNED_AT = "journeyhub.returned_at"
+
+
+def _returned(_dbapi_connection: Any, record: Any) -> None:
+    record.info[_RETURNED_AT] = time.monotonic()
+
+
+def _ping_if_idle(engine: sa.Engine) -> Any:
+    """Checks a pooled connection before use only when it sat idle for a while.
+
+    `pool_pre_ping` paid a round trip on every checkout: one of a tracking request's four.
+    A connection handed back moments ago was alive then; the ones that die unseen are those
+    left idle across a restart or a server-side timeout, and those are pinged here (HikariCP
+    skips its check within 500 ms of last use for the same reason). A dead one invalidates
+    every connection pooled before it, so one failed ping renews them all. What is left, a
+    backend killed within the last second, fails its statement as a disconnection, which
+    invalidates the pool too: the ingest path retries that commit on a new connection
+    (hub/inbound/store.py), any other request fails once, as it would mid-statement.
+    """
+
+    def checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        returned = record.info.get(_RETURNED_AT)
+        if returned is None or time.monotonic() - returned < PING_AFTER_IDLE_S:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as exc:
+            raise sa.exc.InvalidatePoolError(str(exc)) from exc
+
+    return checkout
 
 
 def _drop_async_teardown(app: Flask) -> None:
@@ -117,5 +151,8 @@ def init_app(app: Flask, settings: Settings) -> None:
         engine = db.engine
     if engine.dialect.name == "sqlite":
         sa.event.listen(engine, "connect", _sqlite_pragmas)
+    else:
+        sa.event.listen(engine, "checkin", _returned)
+        sa.event.listen(engine, "checkout", _ping_if_idle(engine))
     # A forked RQ work-horse must not reuse the parent's pooled sockets.
     os.register_at_fork(after_in_child=lambda: engine.dispose(close=False))
