@@ -68,6 +68,16 @@ def find_by_credential(connector_name: str, credential: str) -> Connection | Non
     return connection
 
 
+def connection_id_by_credential(connector_name: str, credential: str) -> int | None:
+    """The id alone, which is all the tracking API needs: attaching the cached copy to the
+    session (`merge`) was a twentieth of a tracking request's CPU."""
+    cached = credential_cache(current_app).get(connector_name, lookup_hash(credential))
+    if cached is not None:
+        return cached.id
+    connection = find_by_credential(connector_name, credential)
+    return None if connection is None else connection.id
+
+
 def settings(connection: Connection) -> dict[str, Any]:
     """Decrypted settings; their secret values are registered with the log scrubber on the way out."""
     spec = get_connector(connection.connector).spec

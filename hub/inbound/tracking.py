@@ -17,12 +17,11 @@ from werkzeug.exceptions import Unauthorized
 from connectors.registry import get_connector
 from connectors.sdk import PayloadError
 from connectors.sdk.json_body import UNSTORABLE, load_json
-from hub.connections import find_by_credential
+from hub.connections import connection_id_by_credential
 from hub.db import utcnow
 from hub.errors import ApiError
 from hub.inbound.answer import payload_error, store_and_answer
 from hub.inbound.body import read_body
-from hub.models import Connection
 
 log = logging.getLogger(__name__)
 bp = Blueprint("tracking", __name__, url_prefix="/v1")
@@ -39,12 +38,12 @@ def receive(kind: str) -> dict[str, Any]:
     body = read_body(gzip=True)
     credentials = request.authorization
     key = credentials.username if credentials and credentials.type == "basic" else None
-    connection = _connection(key or _body_key(body))
+    connection_id = _connection_id(key or _body_key(body))
     try:
         parsed = receiver.parse(kind, body, received_at)
     except PayloadError as exc:
         raise payload_error(exc) from None
-    return {"success": True, **store_and_answer(connection.id, parsed)}
+    return {"success": True, **store_and_answer(connection_id, parsed)}
 
 
 def _body_key(body: bytes) -> Any:
@@ -56,11 +55,11 @@ def _body_key(body: bytes) -> Any:
     return payload.get("writeKey") if isinstance(payload, dict) else None
 
 
-def _connection(key: Any) -> Connection:
+def _connection_id(key: Any) -> int:
     if not isinstance(key, str) or not key or UNSTORABLE.search(key):
         raise Unauthorized("send the write key as the HTTP Basic user name", www_authenticate=CHALLENGE)
-    connection = find_by_credential(CONNECTOR, key)
-    if connection is None:
+    connection_id = connection_id_by_credential(CONNECTOR, key)
+    if connection_id is None:
         log.info("tracking: a request with an unknown write key was refused")
         raise Unauthorized("unknown write key", www_authenticate=CHALLENGE)
-    return connection
+    return connection_id
