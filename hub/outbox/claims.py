@@ -32,6 +32,18 @@ def pick(session: Session, ids: sa.Select[Any], column: Any) -> sa.ColumnElement
     return cast(sa.ColumnElement[bool], column.in_(ids.scalar_subquery()))
 
 
+def serialize_claims(session: Session) -> None:
+    """Makes this transaction's claims the only ones until it commits (PostgreSQL; SQLite's
+    first claim already holds its single writer lock), so a batch and the rows that fill it
+    are taken together and another worker's claim cannot land between them."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(sa.select(sa.func.pg_advisory_xact_lock(CLAIM_LOCK)))
+
+
+CLAIM_LOCK = 0x6A68_6F62
+"""The advisory lock key of the outbox's claims."""
+
+
 def claim(
     session: Session,
     claimant: str,
@@ -41,8 +53,10 @@ def claim(
     *,
     kind: str | None = None,
     target: str | None = None,
+    commit: bool = True,
 ) -> list[Item]:
-    """Claims up to `limit` due rows (of one kind and target when given), oldest due first, and commits the claim."""
+    """Claims up to `limit` due rows (of one kind and target when given), oldest due first, and
+    commits the claim unless told not to (the caller claims more in the same transaction)."""
     until = now + timedelta(seconds=lease_s)
     due: tuple[sa.ColumnElement[bool], ...] = (Outbox.status == PENDING, Outbox.next_attempt_at <= now)
     if kind is not None and target is not None:
@@ -70,7 +84,8 @@ def claim(
         .execution_options(synchronize_session=False)
     )
     rows = session.execute(stmt).all()
-    session.commit()
+    if commit:
+        session.commit()
     items = [
         Item(
             id=row.id,

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from hub.db import db, utcnow
 from hub.outbound import RetryStats, outbound_scope
 from hub.outbox import marks
-from hub.outbox.claims import claim
+from hub.outbox.claims import claim, serialize_claims
 from hub.outbox.handlers import handler_for
 from hub.outbox.outcomes import Policy, classify, policy, transition
 from hub.outbox.types import Fills, Item, Outcome, Retry, Send, Settled, Together
@@ -43,9 +43,7 @@ def drain() -> int:
     claimant = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"[-100:]
     started = time.monotonic()
     done = 0
-    while items := claim(db.session, claimant, rules.batch, rules.lease_s, utcnow()):
-        if len(items) >= rules.batch:  # more may be due: fill the batches these rows start
-            items = sorted([*items, *_fill(db.session, claimant, items, rules)], key=lambda item: item.id)
+    while items := _claim_batches(db.session, claimant, rules):
         done += deliver(db.session, claimant, items, rules)
         if time.monotonic() - started > rules.budget_s:
             enqueue(drain, job_id=f"outbox-more-{uuid.uuid4().hex}")
@@ -59,6 +57,18 @@ def deliver_due() -> int:
     return drain()
 
 
+def _claim_batches(session: Session, claimant: str, rules: Policy) -> list[Item]:
+    """A claim and, when it came back full (more may be due), the rows that fill the batches it
+    starts, in one transaction: a concurrent worker's claim cannot take the rest of a batch
+    between the two, which would split a Mixpanel request of 1,000 rows into two."""
+    serialize_claims(session)
+    items = claim(session, claimant, rules.batch, rules.lease_s, utcnow(), commit=False)
+    if len(items) >= rules.batch:
+        items = sorted([*items, *_fill(session, claimant, items, rules)], key=lambda item: item.id)
+    session.commit()
+    return items
+
+
 def _fill(session: Session, claimant: str, items: Sequence[Item], rules: Policy) -> list[Item]:
     """The rows of each target a handler wants besides these, up to MAX_FILL, claimed the same way."""
     more: list[Item] = []
@@ -69,7 +79,9 @@ def _fill(session: Session, claimant: str, items: Sequence[Item], rules: Policy)
         for target, wanted in handler.wanted([item for item in items if item.kind == kind]).items():
             room = min(wanted, MAX_FILL - len(more))
             if room > 0:
-                more += claim(session, claimant, room, rules.lease_s, utcnow(), kind=kind, target=target)
+                more += claim(
+                    session, claimant, room, rules.lease_s, utcnow(), kind=kind, target=target, commit=False
+                )
     return more
 
 
