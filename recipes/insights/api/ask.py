@@ -169,6 +169,15 @@ def get_conversation(conversation_id: int) -> dict[str, Any]:
     return render(get_or_404(AskConversation, conversation_id))
 
 
+@bp.before_request
+def _named_message_exists() -> None:
+    """A message named in the path is looked up before the body is read (spectree reads it in
+    the view's decorator): an unknown one is 404 whatever the body, as on every id route."""
+    message_id = (request.view_args or {}).get("message_id")
+    if message_id is not None:
+        get_or_404(AskMessage, message_id)
+
+
 def _finding(finding_id: int) -> Finding:
     return get_or_404(Finding, finding_id)
 
