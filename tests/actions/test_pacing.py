@@ -11,7 +11,6 @@ from __future__ import annotations
 import multiprocessing
 import os
 import time
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -39,13 +38,24 @@ def _slot(app: Flask, key: str, pace: Pace) -> float:
         return called + reserve(key, pace)
 
 
-@pytest.fixture(params=["embedded", "redis"])
-def paced_app(request: pytest.FixtureRequest, tmp_path: Path, database_url: str) -> Flask:
-    if request.param == "embedded":
-        return request.getfixturevalue("app")  # type: ignore[no-any-return]
-    if not database_url.startswith("sqlite"):
-        pytest.skip("the Redis variant does not touch the database: once is enough")
-    return request.getfixturevalue("rq_app")  # type: ignore[no-any-return]
+pytestmark = pytest.mark.parametrize(
+    ("store", "database_url"),
+    [("embedded", "sqlite"), ("embedded", "postgres"), ("redis", "sqlite")],
+    ids=["sqlite", "postgres", "redis"],
+    indirect=True,
+)
+"""Each store once: the Redis variant does not touch the database, so it runs beside SQLite only."""
+
+
+@pytest.fixture
+def store(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def paced_app(request: pytest.FixtureRequest, store: str, database_url: str) -> Flask:
+    """`database_url` is asked for so that the parametrisation above can choose it."""
+    return request.getfixturevalue("app" if store == "embedded" else "rq_app")  # type: ignore[no-any-return]
 
 
 def test_a_burst_is_spaced_one_interval_apart(paced_app: Flask) -> None:
