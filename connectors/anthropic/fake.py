@@ -21,7 +21,7 @@ from typing import Any
 from werkzeug.routing import Rule
 from werkzeug.wrappers import Request, Response
 
-from connectors.sdk.fakes.server import ApiError, FakeServer, json_response, read_json
+from connectors.sdk.fakes.server import ApiError, FakeServer, NoCohorts, json_response, read_json
 
 ERROR_TYPES = {
     400: "invalid_request_error",
@@ -46,7 +46,7 @@ def tokens(value: Any) -> int:
     return max(1, len(json.dumps(value, ensure_ascii=False)) // 4)
 
 
-class AnthropicFake(FakeServer):
+class AnthropicFake(NoCohorts, FakeServer):
     default_rate_limit = (50, 60.0)
 
     def __init__(self, *, api_key: str | None = None, **options: Any) -> None:
@@ -79,18 +79,6 @@ class AnthropicFake(FakeServer):
 
     def provider_credentials(self) -> dict[str, str]:
         return {"api_key": self.token}
-
-    def cohorts(self) -> list[dict[str, Any]]:
-        return []
-
-    def member_id(self, index: int) -> str:
-        raise KeyError(index)
-
-    def member_index(self, member_id: str) -> int:
-        raise KeyError(member_id)
-
-    def source_ref(self, cohort: int) -> str:
-        raise KeyError(cohort)
 
     def error(
         self,

@@ -28,7 +28,15 @@ from werkzeug.routing import Rule
 from werkzeug.wrappers import Request, Response
 
 from connectors.sdk.fakes.population import utcnow
-from connectors.sdk.fakes.server import LOG_SIZE, ApiError, FakeServer, as_int, json_response, read_json
+from connectors.sdk.fakes.server import (
+    LOG_SIZE,
+    ApiError,
+    FakeServer,
+    NoCohorts,
+    as_int,
+    json_response,
+    read_json,
+)
 from connectors.sdk.fakes.tls import issue_certificates
 
 MESSAGES_PATH = "/_fake/messages"
@@ -63,7 +71,7 @@ class _Controller(Controller):
         super()._trigger_server()  # type: ignore[no-untyped-call]  # aiosmtpd leaves it unannotated
 
 
-class EmailFake(FakeServer):
+class EmailFake(NoCohorts, FakeServer):
     def __init__(
         self,
         *,
@@ -198,9 +206,6 @@ class EmailFake(FakeServer):
             settings["ca_bundle"] = str(self.smtp_ca_path)
         return settings
 
-    def cohorts(self) -> list[dict[str, Any]]:
-        return []
-
     def describe(self) -> dict[str, Any]:
         return super().describe() | {"messages": self.base_url + MESSAGES_PATH}
 
@@ -249,15 +254,6 @@ class EmailFake(FakeServer):
 
     def decorate(self, request: Request, response: Response) -> None:
         return None
-
-    def member_id(self, index: int) -> str:
-        raise KeyError(index)
-
-    def member_index(self, member_id: str) -> int:
-        raise KeyError(member_id)
-
-    def source_ref(self, cohort: int) -> str:
-        raise KeyError(cohort)
 
 
 def _record(number: int, envelope: Envelope, parsed: email.message.EmailMessage) -> dict[str, Any]:

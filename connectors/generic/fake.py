@@ -21,13 +21,13 @@ from werkzeug.wrappers import Request, Response
 from connectors.sdk import SignatureError
 from connectors.sdk import standard_webhooks as signature
 from connectors.sdk.fakes.population import utcnow
-from connectors.sdk.fakes.server import ApiError, FakeServer, json_response
+from connectors.sdk.fakes.server import ApiError, FakeServer, NoCohorts, json_response
 
 DELIVERIES_PATH = "/_fake/deliveries"
 TOLERANCE = timedelta(minutes=5)
 
 
-class GenericFake(FakeServer):
+class GenericFake(NoCohorts, FakeServer):
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
         self.token = ""
@@ -79,9 +79,6 @@ class GenericFake(FakeServer):
     def credentials(self) -> dict[str, str]:
         return {"url": self.base_url + "/webhook", "secret": self.secret}
 
-    def cohorts(self) -> list[dict[str, Any]]:
-        return []
-
     def describe(self) -> dict[str, Any]:
         return super().describe() | {"deliveries": self.base_url + DELIVERIES_PATH}
 
@@ -100,15 +97,6 @@ class GenericFake(FakeServer):
 
     def decorate(self, request: Request, response: Response) -> None:
         return None
-
-    def member_id(self, index: int) -> str:
-        raise KeyError(index)
-
-    def member_index(self, member_id: str) -> int:
-        raise KeyError(member_id)
-
-    def source_ref(self, cohort: int) -> str:
-        raise KeyError(cohort)
 
 
 def start(*, port: int = 0, seed: int = 1, **options: Any) -> GenericFake:

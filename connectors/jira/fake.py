@@ -27,7 +27,14 @@ from werkzeug.wrappers import Request, Response
 
 from connectors.jira.fake_checks import check_fields, text_value
 from connectors.jira.fake_search import READ_ONLY, SYSTEM_FIELDS, custom_field, matcher
-from connectors.sdk.fakes.server import ApiError, FakeServer, basic_matches, json_response, read_json
+from connectors.sdk.fakes.server import (
+    ApiError,
+    FakeServer,
+    NoCohorts,
+    basic_matches,
+    json_response,
+    read_json,
+)
 
 API = "/rest/api/<any('2', '3'):version>"
 ISSUE_TYPES = ("Task", "Bug", "Story")
@@ -46,7 +53,7 @@ def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.000+0000")
 
 
-class JiraFake(FakeServer):
+class JiraFake(NoCohorts, FakeServer):
     default_rate_limit = (100, 10.0)
     standard_custom_fields = frozenset({"customfield_10010"})
 
@@ -94,18 +101,6 @@ class JiraFake(FakeServer):
 
     def provider_credentials(self) -> dict[str, str]:
         return {"email": self.email, "api_token": self.token, "project": self.project}
-
-    def cohorts(self) -> list[dict[str, Any]]:
-        return []
-
-    def member_id(self, index: int) -> str:
-        raise KeyError(index)
-
-    def member_index(self, member_id: str) -> int:
-        raise KeyError(member_id)
-
-    def source_ref(self, cohort: int) -> str:
-        raise KeyError(cohort)
 
     def error(
         self,

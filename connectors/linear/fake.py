@@ -25,7 +25,7 @@ from werkzeug.routing import Rule
 from werkzeug.wrappers import Request, Response
 
 from connectors.linear.fake_schema import SCHEMA, compare, issue_matches
-from connectors.sdk.fakes.server import ApiError, FakeServer, json_response, read_json
+from connectors.sdk.fakes.server import ApiError, FakeServer, NoCohorts, json_response, read_json
 
 TYPES = {
     400: ("invalid input", "INVALID_INPUT", "Bad request"),
@@ -50,7 +50,7 @@ def refused(presentable: str, message: str = "Argument Validation Error") -> Gra
     return GraphQLError(message, extensions=extensions | {"userPresentableMessage": presentable})
 
 
-class LinearFake(FakeServer):
+class LinearFake(NoCohorts, FakeServer):
     default_rate_limit = (5000, 3600.0)
 
     def __init__(self, **options: Any) -> None:
@@ -81,18 +81,6 @@ class LinearFake(FakeServer):
 
     def provider_credentials(self) -> dict[str, str]:
         return {"api_key": self.token, "team_id": self.team["id"]}
-
-    def cohorts(self) -> list[dict[str, Any]]:
-        return []
-
-    def member_id(self, index: int) -> str:
-        raise KeyError(index)
-
-    def member_index(self, member_id: str) -> int:
-        raise KeyError(member_id)
-
-    def source_ref(self, cohort: int) -> str:
-        raise KeyError(cohort)
 
     def error(
         self,

@@ -22,7 +22,7 @@ from typing import Any
 from werkzeug.routing import Rule
 from werkzeug.wrappers import Request, Response
 
-from connectors.sdk.fakes.server import ApiError, FakeServer, json_response, read_json
+from connectors.sdk.fakes.server import ApiError, FakeServer, NoCohorts, json_response, read_json
 from connectors.slack.fake_blocks import problems
 
 MESSAGES_PATH = "/_fake/messages"
@@ -39,7 +39,7 @@ class _Bucket:
     at: float = field(default_factory=time.monotonic)
 
 
-class SlackFake(FakeServer):
+class SlackFake(NoCohorts, FakeServer):
     def __init__(self, *, port: int = 0, seed: int = 1, per_second: float = 1.0, burst: int = 3) -> None:
         super().__init__(port=port, members=0, seed=seed)
         self.token = f"xoxb-{seed}-{secrets.token_hex(12)}"
@@ -113,14 +113,8 @@ class SlackFake(FakeServer):
     def member_id(self, index: int) -> str:
         return f"U{index:010d}"
 
-    def member_index(self, member_id: str) -> int:
-        raise KeyError(member_id)
-
     def source_ref(self, cohort: int) -> str:
         return f"S{cohort:010d}"
-
-    def cohorts(self) -> list[dict[str, Any]]:
-        return []
 
     def provider_credentials(self) -> dict[str, str]:
         return {"base_url": f"{self.base_url}/api/", "bot_token": self.token, "channel": "#research"}

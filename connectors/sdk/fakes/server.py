@@ -423,3 +423,20 @@ def _without_secrets(value: Any) -> Any:
     if isinstance(value, list):
         return [_without_secrets(v) for v in value]
     return value
+
+
+class NoCohorts:
+    """The source hooks of a FakeServer for systems that hold no cohorts (destinations, webhook
+    receivers, the LLM): there is no cohort and no member to name. Listed before FakeServer."""
+
+    def cohorts(self) -> list[dict[str, Any]]:
+        return []
+
+    def member_id(self, index: int) -> str:
+        raise KeyError(index)
+
+    def member_index(self, member_id: str) -> int:
+        raise KeyError(member_id)
+
+    def source_ref(self, cohort: int) -> str:
+        raise KeyError(cohort)
