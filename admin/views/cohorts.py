@@ -58,7 +58,7 @@ class CohortView(ReadOnlyView):
             return redirect(url_for(".index_view"))
         try:
             requested = request_sync(cohort)
-            flash(f"Sync requested (run {requested.run.id}).", "success")
+            flash(f"Sync requested (run {requested.run_id}).", "success")
         except CohortProblem as exc:
             flash(str(exc), "error")
         return redirect(url_for(".details_view", id=cohort_id))

@@ -113,6 +113,6 @@ def sync_cohort_now(cohort_id: int) -> tuple[dict[str, Any], int]:
     except CohortProblem as exc:
         raise ApiError(409, exc.code, str(exc)) from None
     body = SyncRequested(
-        cohort_id=cohort.id, run_id=requested.run.id, run_status=requested.run.status, job_id=requested.job_id
+        cohort_id=cohort.id, run_id=requested.run_id, run_status=requested.run_status, job_id=requested.job_id
     )
     return body.model_dump(), 202

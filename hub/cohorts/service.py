@@ -60,7 +60,9 @@ def create_cohort(connection_id: int, source_ref: str, name: str, interval_minut
 
 @dataclass(frozen=True)
 class Requested:
-    run: Run
+    run_id: int
+    run_status: str
+    """As it was when the sync was asked for: the job may start (and the run move on) at once."""
     job_id: str
 
 
@@ -84,7 +86,8 @@ def request_sync(cohort: Cohort) -> Requested:
         run.status = runs.QUEUED
         db.session.add(run)
     db.session.commit()
-    return Requested(run, jobs.enqueue(SYNC_JOB, cohort.id, job_id=job_id(cohort.id)))
+    run_id, status = run.id, run.status
+    return Requested(run_id, status, jobs.enqueue(SYNC_JOB, cohort.id, job_id=job_id(cohort.id)))
 
 
 def due_cohort_ids(now: datetime | None = None) -> list[int]:

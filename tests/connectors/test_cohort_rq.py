@@ -75,7 +75,7 @@ def test_cron_tick_queues_the_due_cohort_and_a_worker_syncs_it_retrying_a_failur
             sync_job = Job.fetch(requested.job_id, connection=backend.redis)
             assert sync_job.get_status() == JobStatus.SCHEDULED and sync_job.retries_left == 2
             db.session.expire_all()
-            assert db.session.get(Run, requested.run.id).status == "failed"  # type: ignore[union-attr]
+            assert db.session.get(Run, requested.run_id).status == "failed"  # type: ignore[union-attr]
             assert left in stored_refs(cohort_id) and ("cohort_exited", left) not in cohort_events(cohort_id)
 
             ScheduledJobRegistry(queue=backend.queue).schedule(sync_job, datetime.now(UTC))
@@ -98,13 +98,13 @@ def test_asking_twice_before_a_worker_runs_queues_one_sync(rq_app: Flask) -> Non
             db.session.commit()
             first, second = request_sync(cohort), request_sync(cohort)
             assert (
-                (first.run.id, first.job_id)
-                == (second.run.id, second.job_id)
-                == (first.run.id, job_id(cohort.id))
+                (first.run_id, first.job_id)
+                == (second.run_id, second.job_id)
+                == (first.run_id, job_id(cohort.id))
             )
             assert backend.queue.job_ids == [job_id(cohort.id)]
             burst(backend)
             db.session.expire_all()
-            assert db.session.get(Run, first.run.id).status == "succeeded"  # type: ignore[union-attr]
+            assert db.session.get(Run, first.run_id).status == "succeeded"  # type: ignore[union-attr]
     finally:
         fake.stop()
