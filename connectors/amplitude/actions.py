@@ -20,7 +20,6 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from datetime import UTC, datetime
 from typing import Any
 
 import requests
@@ -37,6 +36,7 @@ from connectors.sdk import (
     outbound,
 )
 from connectors.sdk.actions import Action, Answer, Done, Pace, Rejected
+from connectors.sdk.interviews import completed_at, event_properties
 
 INGEST = {"US": "https://api2.amplitude.com", "EU": "https://api.eu.amplitude.com"}
 BATCH = 1000
@@ -59,43 +59,13 @@ def user_id(action: Action) -> str | None:
     return str(found) if found else None
 
 
-def _result(action: Action) -> Mapping[str, Any]:
-    found = action.context.get("result", action.context)
-    return found if isinstance(found, Mapping) else {}
-
-
-def event_properties(action: Action) -> dict[str, Any]:
-    """Themes and sentiment of the result, with the recipe's rendered fields added."""
-    result = _result(action)
-    found = result.get("sentiment")
-    sentiment: Mapping[str, Any] = found if isinstance(found, Mapping) else {}
-    props: dict[str, Any] = {
-        "themes": [str(t.get("label")) for t in result.get("themes") or [] if isinstance(t, Mapping)],
-        "sentiment": sentiment.get("label"),
-        "sentiment_score": sentiment.get("score"),
-        "quality": result.get("quality"),
-        "result_id": result.get("result_id"),
-        "link": action.link,
-    }
-    return {k: v for k, v in props.items() if v is not None} | dict(action.fields)
-
-
-def _millis(action: Action) -> int:
-    raw = _result(action).get("completed_at")
-    try:
-        moment = datetime.fromisoformat(str(raw)) if raw else datetime.now(UTC)
-    except ValueError:
-        moment = datetime.now(UTC)
-    return int(moment.timestamp() * 1000)
-
-
 def build(action: Action, who: str) -> dict[str, Any]:
     insert_id = hashlib.sha256(action.key.encode()).hexdigest()[:32]
     if action.operation == "track":
         event = BaseEvent(
             EVENT,
             user_id=who,
-            time=_millis(action),
+            time=int(completed_at(action).timestamp() * 1000),
             insert_id=insert_id,
             event_properties=event_properties(action),
         )

@@ -20,7 +20,6 @@ import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from datetime import UTC, datetime
 from typing import Any
 
 import requests
@@ -40,6 +39,7 @@ from connectors.sdk import (
     outbound,
 )
 from connectors.sdk.actions import Action, Answer, Done, Pace, Rejected
+from connectors.sdk.interviews import completed_at, event_properties
 
 INGEST = {
     "US": "https://api.mixpanel.com",
@@ -85,37 +85,6 @@ def distinct_id(action: Action) -> str | None:
 
 def insert_id(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()[:32]
-
-
-def result_of(action: Action) -> Mapping[str, Any]:
-    found = action.context.get("result", action.context)
-    return found if isinstance(found, Mapping) else {}
-
-
-def event_properties(action: Action) -> dict[str, Any]:
-    """Themes and sentiment of the result, with the recipe's rendered fields added."""
-    result = result_of(action)
-    found = result.get("sentiment")
-    sentiment: Mapping[str, Any] = found if isinstance(found, Mapping) else {}
-    themes = [str(t.get("label")) for t in result.get("themes") or [] if isinstance(t, Mapping)]
-    props: dict[str, Any] = {
-        "themes": themes,
-        "sentiment": sentiment.get("label"),
-        "sentiment_score": sentiment.get("score"),
-        "quality": result.get("quality"),
-        "result_id": result.get("result_id"),
-        "link": action.link,
-    }
-    return {k: v for k, v in props.items() if v is not None} | dict(action.fields)
-
-
-def completed_at(action: Action) -> int:
-    raw = result_of(action).get("completed_at")
-    try:
-        moment = datetime.fromisoformat(str(raw)) if raw else datetime.now(UTC)
-    except ValueError:
-        moment = datetime.now(UTC)
-    return int(moment.timestamp())
 
 
 class MixpanelActions:
@@ -193,7 +162,7 @@ def _import(
     library = Mixpanel(str(config.get("project_token") or ""), consumer=collect)
     for action, who in addressed:
         props = event_properties(action) | {"$insert_id": insert_id(action.key)}
-        library.import_data(None, who, EVENT, completed_at(action), props)
+        library.import_data(None, who, EVENT, int(completed_at(action).timestamp()), props)
     response = http.request(
         "POST",
         "/import",
