@@ -89,7 +89,8 @@ def test_rate_limit_mid_sync_waits_and_completes(
     assert outcome.status == "succeeded", outcome.error
     assert outcome.stats["entered"] == MANY
     assert (outcome.stats["retries"], outcome.stats["rate_limited_waits"]) == (1, 1)
-    assert len(sleeps.waits) == 1 and 1 <= sleeps.waits[0] <= 2.5
+    # Intercom's reset is a whole epoch second, so the wait it implies can fall a few ms short of 1 s
+    assert len(sleeps.waits) == 1 and 0.9 <= sleeps.waits[0] <= 2.5
     assert outcome.stats["waited_s"] == pytest.approx(sleeps.waits[0], abs=1e-3)
 
 
