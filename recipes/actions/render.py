@@ -148,7 +148,7 @@ def finding_action(operation: str, fields: Mapping[str, str], variables: Mapping
         ]
     )
     context = {k: finding[k] for k in _FINDING_CONTEXT} | {"finding_id": finding["id"]}
-    return _stored(operation, render_fields(fields, variables), title, text, finding["link"], quotes, context)
+    return stored(operation, render_fields(fields, variables), title, text, finding["link"], quotes, context)
 
 
 def result_action(operation: str, fields: Mapping[str, str], variables: Mapping[str, Any]) -> dict[str, Any]:
@@ -181,7 +181,7 @@ def result_action(operation: str, fields: Mapping[str, str], variables: Mapping[
             "completed_at": result["completed_at"],
         },
     }
-    return _stored(operation, render_fields(fields, variables), title, text, result["link"], quotes, context)
+    return stored(operation, render_fields(fields, variables), title, text, result["link"], quotes, context)
 
 
 _FINDING_CONTEXT = (
@@ -195,7 +195,7 @@ def _quote_lines(quotes: list[Quote]) -> list[str]:
     return ["Quotes:", *(f'- "{q.text}" ({q.url})' for q in quotes)] if quotes else []
 
 
-def _stored(
+def stored(
     operation: str,
     fields: dict[str, str],
     title: str,

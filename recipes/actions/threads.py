@@ -1,4 +1,5 @@
-"""Which issue a finding's comment belongs to: what its earlier action on the same connection created.
+"""Which issue a finding's (or a journey stage's) comment belongs to: what its earlier action on the
+same connection created.
 
 Read from the outbox rows themselves (their keys start with the finding and the connection,
 their results say what was performed and its `ref`), so nothing else has to be kept in step.
@@ -19,6 +20,7 @@ from hub.db import utcnow
 from hub.models.delivery import PENDING, SENT, Outbox
 from hub.outbox.types import Item, Retry
 from recipes.actions.enqueue import KIND, finding_prefix
+from recipes.actions.journey import journey_prefix
 
 SAME_BATCH_WAIT_S = 5.0
 """How long a comment waits for an issue created in the same batch (marked within seconds)."""
@@ -51,7 +53,7 @@ class Threads:
         for row in mine:
             if row.id < item.id and row.status == PENDING and row.payload.get("operation") in ISSUE_MAKERS:
                 return Retry(
-                    f"waits for outbox row {row.id}, which creates this finding's issue",
+                    f"waits for outbox row {row.id}, which creates the issue this comment belongs to",
                     after_s=self._wait(row),
                 )
         return None
@@ -64,7 +66,13 @@ class Threads:
 
 
 def _prefix(item: Item) -> str | None:
-    finding_id, connection_id = item.payload.get("finding_id"), item.payload.get("connection_id")
-    if item.payload.get("operation") != "comment" or not finding_id or not connection_id:
+    """A finding's comments thread to its issue; a journey stage's, to the issue of its first change."""
+    payload = item.payload
+    connection_id = payload.get("connection_id")
+    if payload.get("operation") != "comment" or not connection_id:
         return None
-    return finding_prefix(int(finding_id), int(connection_id))
+    if payload.get("finding_id"):
+        return finding_prefix(int(payload["finding_id"]), int(connection_id))
+    if payload.get("journey_id") and payload.get("stage"):
+        return journey_prefix(int(payload["journey_id"]), int(payload["stage"]), int(connection_id))
+    return None

@@ -23,7 +23,7 @@ from hub.outbound import HttpError, RetryStats, outbound_scope
 from hub.secrets import SecretsError
 from recipes.engine.problems import Problem
 from recipes.engine.schema import Action
-from recipes.engine.templates import ACTION_VARIABLES, template_problem
+from recipes.engine.templates import ACTION_VARIABLES, JOURNEY_ACTION_VARIABLES, template_problem
 
 PERSON_OPERATIONS = frozenset({"update_fields", "track"})
 """Operations that act on a person, so only on a result (a finding has many people)."""
@@ -44,10 +44,12 @@ def check_actions(actions: Sequence[Action]) -> None:
             message = f"a {connection.connector} connection cannot {action.operation} (it can: {does})"
             raise Problem("wrong_connection", f"{at}.operation", message)
         if action.operation in PERSON_OPERATIONS and action.on != "result":
-            message = f"{action.operation} acts on one person, so it runs on a result, not on a finding"
+            about = "a journey change" if action.on == "journey_changed" else "a finding"
+            message = f"{action.operation} acts on one person, so it runs on a result, not on {about}"
             raise Problem("invalid_action", f"{at}.on", message)
+        variables = JOURNEY_ACTION_VARIABLES if action.on == "journey_changed" else ACTION_VARIABLES
         for name, text in action.fields.items():
-            problem = template_problem(text, ACTION_VARIABLES)
+            problem = template_problem(text, variables)
             if problem:
                 raise Problem("invalid_template", f"{at}.fields.{name}", problem)
         _check_field_names(connection, destination, action, at)

@@ -91,7 +91,9 @@ class Caps(Strict):
 
 
 class Action(Strict):
-    on: Literal["finding", "finding_changed", "result"]
+    on: Literal["finding", "finding_changed", "result", "journey_changed"] = Field(
+        description="journey_changed: a stage whose asking recipe this is moved its rate (journeys' alert_change)"
+    )
     connection_id: RowId
     operation: Literal["create_issue", "comment", "post_message", "update_fields", "track"]
     fields: dict[
@@ -99,7 +101,7 @@ class Action(Strict):
         Annotated[str, Field(max_length=10_000, pattern=r"^[^\x00]*$")],
     ] = Field(
         default_factory=dict,
-        description="destination field: sandboxed template over finding, result, profile",
+        description="destination field: sandboxed template over finding, result, profile (journey for journey_changed)",
     )
 
 

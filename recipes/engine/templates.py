@@ -15,6 +15,8 @@ ENV = SandboxedEnvironment(autoescape=False)
 """Invites and actions are plain text; HTML escaping belongs to the channel that renders them."""
 INVITE_VARIABLES = frozenset({"profile", "traits", "event", "campaign", "link"})
 ACTION_VARIABLES = frozenset({"finding", "result", "profile"})
+JOURNEY_ACTION_VARIABLES = frozenset({"journey"})
+"""A journey-changed action is about a stage's rate, not an interview: it has no result or person."""
 
 
 def template_problem(text: str, allowed: Iterable[str]) -> str | None:

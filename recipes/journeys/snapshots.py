@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from hub.models import Journey, JourneyChange, JourneySnapshot
+from recipes.actions.journey import after_journey_changes
 from recipes.journeys.funnel import measure
 from recipes.journeys.overlay import rows
 from recipes.journeys.reasons import findings_by_recipe
@@ -37,7 +38,8 @@ def claim(session: Session, journey_id: int, now: datetime, every_hours: int) ->
 
 
 def take(session: Session, journey: Journey, now: datetime) -> tuple[JourneySnapshot, list[JourneyChange]]:
-    """Measures the trailing `snapshot_days`, stores the snapshot and any changes; the caller commits."""
+    """Measures the trailing `snapshot_days`, stores the snapshot, any changes and the result actions
+    they call for (recipes.actions.journey); the caller commits."""
     spec = JourneyIn.model_validate(journey.definition)
     since = now - timedelta(days=spec.snapshot_days)
     figures = measure(session, spec, since, now).stages
@@ -68,6 +70,8 @@ def take(session: Session, journey: Journey, now: datetime) -> tuple[JourneySnap
     ]
     locked.announced = announced
     session.add_all(changes)
+    session.flush()
+    after_journey_changes(session, journey, spec, changes, now)
     return snapshot, changes
 
 
