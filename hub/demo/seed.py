@@ -73,6 +73,8 @@ def _recipes(ws: Workspace) -> dict[str, dict[str, Any]]:
     actions = [
         {"on": "finding", "connection_id": ws.connections["jira"], "operation": "create_issue"},
         {"on": "finding", "connection_id": ws.connections["slack"], "operation": "post_message"},
+        # the stage each recipe asks about: its rate moving by the journey's alert_change is posted too
+        {"on": "journey_changed", "connection_id": ws.connections["slack"], "operation": "post_message"},
     ]
     checkout, trial = ws.campaigns["Checkout interview"], ws.campaigns["Trial interview"]
     return {
