@@ -8,12 +8,16 @@ synthesiser answered, with themes and quality chosen by the test.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
 from flask import Flask
 
+from connectors.linear.fake import LinearFake
+from connectors.registry import get_connector
 from hub.connections import create_connection
 from hub.db import db, utcnow
 from hub.models import InterviewResult, Invite, Outbox
@@ -32,6 +36,16 @@ def connection(app: Flask, connector: str, values: dict[str, Any]) -> int:
         made = create_connection(connector, f"{connector}-{next(_numbers)}", values).connection
         db.session.commit()
         return made.id
+
+
+@contextmanager
+def linear_fake() -> Iterator[LinearFake]:
+    server = get_connector("linear").fake()
+    assert isinstance(server, LinearFake)
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 def webhook(app: Flask, url: str) -> int:

@@ -18,7 +18,6 @@ from flask.testing import FlaskClient
 from connectors.hubspot import fake as hubspot_fake
 from connectors.hubspot.fake import HubSpotFake
 from connectors.linear.fake import LinearFake
-from connectors.registry import get_connector
 from hub.db import db, utcnow
 from hub.models import FindingChange, InterviewResult, Outbox
 from hub.outbox.outcomes import CONFIG_KEY
@@ -28,6 +27,7 @@ from recipes.insights.run import synthesise_result
 from tests.actions.support_core import (
     action_rows,
     connection,
+    linear_fake,
     make_due,
     run_drain,
     set_actions,
@@ -59,10 +59,8 @@ def hubspot() -> Iterator[HubSpotFake]:
 
 @pytest.fixture
 def linear() -> Iterator[LinearFake]:
-    server = get_connector("linear").fake()
-    assert isinstance(server, LinearFake)
-    yield server
-    server.stop()
+    with linear_fake() as server:
+        yield server
 
 
 def on(event: str, connection_id: int, operation: str = "post_message", **fields: str) -> dict[str, Any]:

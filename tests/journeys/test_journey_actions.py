@@ -9,20 +9,16 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
 from connectors.hubspot import fake as hubspot_fake
 from connectors.hubspot.fake import HubSpotFake
 from connectors.linear.fake import LinearFake
-from connectors.registry import get_connector
 from connectors.slack.fake import SlackFake, start
 from hub.db import db
-from hub.models import JourneyChange, Outbox
-from hub.outbox.worker import drain
-from recipes.actions.enqueue import KIND
-from tests.actions.support_core import connection
+from hub.models import JourneyChange
+from tests.actions.support_core import action_rows, connection, linear_fake, run_drain
 from tests.journeys.support import World, add_recipe, journey_body
 from tests.journeys.test_history import ALERTS, people, snapshot
 
@@ -41,10 +37,8 @@ def hubspot() -> Iterator[HubSpotFake]:
 
 @pytest.fixture
 def linear() -> Iterator[LinearFake]:
-    server = get_connector("linear").fake()
-    assert isinstance(server, LinearFake)
-    yield server
-    server.stop()
+    with linear_fake() as server:
+        yield server
 
 
 def set_actions(api: FlaskClient, recipe_id: int, *actions: dict[str, Any]) -> Any:
@@ -64,20 +58,6 @@ def asked_journey(api: FlaskClient, world: World, *actions: dict[str, Any]) -> i
     return int(api.post("/api/v1/journeys", json=body).json["id"])
 
 
-def rows(app: Flask) -> list[Outbox]:
-    with app.app_context():
-        found = list(db.session.scalars(sa.select(Outbox).where(Outbox.kind == KIND).order_by(Outbox.id)))
-        for row in found:
-            db.session.expunge(row)
-        return found
-
-
-def drained(app: Flask) -> None:
-    assert app.extensions["journeyhub.jobs"].drain(30)
-    with app.app_context():
-        drain()
-
-
 def test_a_moved_rate_is_posted_to_slack_with_its_reasons_and_quotes(
     app: Flask, api: FlaskClient, world: World, slack: SlackFake
 ) -> None:
@@ -87,13 +67,13 @@ def test_a_moved_rate_is_posted_to_slack_with_its_reasons_and_quotes(
     journey_id = asked_journey(api, world, action | {"fields": {"text": opening}})
     people(world, 10, 5)
     snapshot(api, journey_id)
-    assert rows(app) == []  # the baseline is not news
+    assert action_rows(app) == []  # the baseline is not news
     people(world, 10, 0)
     (change,) = snapshot(api, journey_id)["changes"]  # type: ignore[misc]
-    (row,) = rows(app)
+    (row,) = action_rows(app)
     assert row.payload["change_id"] == change["id"] and row.payload["stage"] == 1
-    drained(app)
-    (row,) = rows(app)
+    run_drain(app)
+    (row,) = action_rows(app)
     assert row.status == "sent", row.last_error
     (message,) = slack.messages()
     text = str(message["blocks"]) + message["text"]
@@ -105,7 +85,7 @@ def test_a_moved_rate_is_posted_to_slack_with_its_reasons_and_quotes(
         told = db.session.get(JourneyChange, change["id"])
         assert told is not None and told.handled_at is not None
     snapshot(api, journey_id)  # the same rate again: no change, no row
-    assert len(rows(app)) == 1
+    assert len(action_rows(app)) == 1
 
 
 def test_a_stage_s_later_change_comments_on_the_issue_its_first_one_opened(
@@ -122,11 +102,11 @@ def test_a_stage_s_later_change_comments_on_the_issue_its_first_one_opened(
     snapshot(api, journey_id)
     people(world, 10, 0)  # 50% -> 25%: no issue yet, so the comment opens one
     snapshot(api, journey_id)
-    drained(app)
+    run_drain(app)
     people(world, 40, 40)  # 25% -> 75%: a comment on that issue
     snapshot(api, journey_id)
-    drained(app)
-    performed = [(r.status, (r.result or {}).get("operation")) for r in rows(app)]
+    run_drain(app)
+    performed = [(r.status, (r.result or {}).get("operation")) for r in action_rows(app)]
     assert performed == [("sent", "create_issue"), ("sent", "comment")]
     (issue,) = linear.issues.values()
     assert "Trial to paid: Signed up → Trial fell from 50% to 25%" in issue["title"]
