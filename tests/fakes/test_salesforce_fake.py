@@ -20,7 +20,8 @@ from simple_salesforce.exceptions import (
 )
 
 from connectors.salesforce import fake as salesforce_fake
-from connectors.salesforce.fake import SalesforceFake, parse_id
+from connectors.salesforce.fake import SalesforceFake
+from connectors.salesforce.fake_rows import parse_id
 from tests.fakes.support import calls, received
 
 
