@@ -11,52 +11,15 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import re
-import uuid
-from datetime import datetime
 from typing import Any
 
 from werkzeug.routing import Rule
 from werkzeug.wrappers import Request, Response
 
-from connectors.hubspot.fake_properties import properties_page
-from connectors.hubspot.search import comparable, matches_filter, sort_key
-from connectors.sdk.fakes.population import COUNTRY_BY_CODE, Person, utcnow
-from connectors.sdk.fakes.server import ApiError, FakeServer, as_int, json_response, numeric_index, read_json
-
-ID_BASE = 100_001
-FIRST_LIST_ID = 11
-MANUAL_LISTS = frozenset({2, 3})
-DEFAULT_PROPERTIES = ("createdate", "email", "firstname", "hs_object_id", "lastmodifieddate", "lastname")
-ALWAYS_RETURNED = ("createdate", "hs_object_id", "lastmodifieddate")
-READ_ONLY = frozenset({"createdate", "hs_object_id", "lastmodifieddate"})
-WRITABLE = {"email": "email", "firstname": "first_name", "lastname": "last_name", "plan": "plan"}
-STANDARD = frozenset(
-    {*DEFAULT_PROPERTIES, "country", "hs_timezone", "phone", "company", "lifecyclestage", "jobtitle"}
-)
-SEARCH_MAX_LIMIT, SEARCH_MAX_RESULTS = 200, 10_000
-AUTH_MESSAGE = (
-    "Authentication credentials not found. This API supports OAuth 2.0 authentication and you can find "
-    "more details at https://developers.hubspot.com/docs/methods/auth/oauth-overview"
-)
-CATEGORIES = {
-    400: "VALIDATION_ERROR",
-    401: "INVALID_AUTHENTICATION",
-    403: "MISSING_SCOPES",
-    404: "OBJECT_NOT_FOUND",
-    405: "METHOD_NOT_ALLOWED",
-    409: "CONFLICT",
-}
-
-
-def hs_time(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
-
-
-def hs_timezone(zone: str) -> str:
-    """HubSpot's ``hs_timezone`` enumeration spells ``America/New_York`` as ``america_slash_new_york``."""
-    return zone.lower().replace("/", "_slash_")
+from connectors.hubspot.fake_contacts import HubSpotContacts
+from connectors.hubspot.fake_records import ID_BASE, MANUAL_LISTS, hs_time
+from connectors.sdk.fakes.server import ApiError, as_int, json_response, read_json
 
 
 def _token(record_id: str) -> str:
@@ -73,15 +36,7 @@ def _untoken(token: str) -> int:
     return int(raw[4:])
 
 
-class HubSpotFake(FakeServer):
-    default_rate_limit = (100, 10.0)  # private app on a Free/Starter account
-    standard_custom_fields = frozenset({"plan"})
-
-    def __init__(self, *, token: str | None = None, **options: Any) -> None:
-        super().__init__(**options)
-        self.token = token or f"pat-na1-{uuid.uuid5(uuid.NAMESPACE_URL, f'hubspot-fake:{self.seed}')}"
-        self.portal_id = str(20_000_000 + self.seed)
-
+class HubSpotFake(HubSpotContacts):
     def routes(self) -> list[Rule]:
         return [
             Rule("/crm/v3/lists/", methods=["GET"], endpoint="get_lists"),
@@ -100,113 +55,6 @@ class HubSpotFake(FakeServer):
             Rule("/crm/v3/objects/contacts/<contact_id>", methods=["PATCH"], endpoint="update_contact"),
             Rule("/crm/v3/properties/contacts", methods=["GET"], endpoint="contact_properties"),
         ]
-
-    # -- identity and dialect ---------------------------------------------------------------
-    def member_id(self, index: int) -> str:
-        return str(ID_BASE + index)
-
-    def member_index(self, member_id: str) -> int:
-        return numeric_index(member_id, ID_BASE, self.population.exists)
-
-    def source_ref(self, cohort: int) -> str:
-        return str(FIRST_LIST_ID + cohort)
-
-    def error(
-        self,
-        status: int,
-        *,
-        message: str | None = None,
-        code: str | None = None,
-        retry_after: int | None = None,
-    ) -> Response:
-        correlation = str(uuid.uuid4())
-        if status == 429:
-            usage = self.usage()
-            body = {
-                "status": "error",
-                "message": "You have reached your ten_secondly_rolling limit.",
-                "errorType": "RATE_LIMIT",
-                "correlationId": correlation,
-                "policyName": "TEN_SECONDLY_ROLLING",
-                "groupName": f"publicapi:private-app:{self.portal_id}",
-            }
-            wait = (
-                retry_after
-                if retry_after is not None
-                else max(1, round(usage.reset_at - utcnow().timestamp()))
-            )
-            return json_response(body, 429, {"Retry-After": str(wait), "X-HubSpot-RateLimit-Remaining": "0"})
-        if status == 401:
-            message = AUTH_MESSAGE
-        elif status >= 500:
-            message = message or ("internal error" if status == 500 else "Service Unavailable")
-        body = {
-            "status": "error",
-            "message": message or "resource not found",
-            "correlationId": correlation,
-            "category": code or CATEGORIES.get(status, "INTERNAL_ERROR" if status >= 500 else "BAD_REQUEST"),
-        }
-        return json_response(
-            body, status, {"Retry-After": str(retry_after)} if retry_after is not None else None
-        )
-
-    def decorate(self, request: Request, response: Response) -> None:
-        response.headers["X-HubSpot-Correlation-Id"] = str(uuid.uuid4())
-        if request.path.endswith("/search") or response.status_code == 401:
-            return  # HubSpot omits the rolling-window headers on search [unconf]
-        usage = self.usage()
-        response.headers.setdefault("X-HubSpot-RateLimit-Max", str(usage.limit))
-        response.headers.setdefault("X-HubSpot-RateLimit-Remaining", str(usage.remaining))
-        response.headers["X-HubSpot-RateLimit-Interval-Milliseconds"] = str(int(usage.window_s * 1000))
-        response.headers["X-HubSpot-RateLimit-Daily"] = "250000"
-        response.headers["X-HubSpot-RateLimit-Daily-Remaining"] = str(max(0, 250_000 - self.request_count))
-
-    # -- rendering ----------------------------------------------------------------------------
-    def properties(self, person: Person) -> dict[str, str | None]:
-        country = COUNTRY_BY_CODE.get(person.country)
-        return {
-            "hs_object_id": self.member_id(person.index),
-            "email": person.email,
-            "firstname": person.first_name,
-            "lastname": person.last_name,
-            "plan": person.plan,
-            "country": country.name if country else person.country,
-            "hs_timezone": hs_timezone(person.time_zone),
-            "createdate": hs_time(person.created_at),
-            "lastmodifieddate": hs_time(person.updated_at),
-            **person.extra,
-        }
-
-    def contact(self, index: int, wanted: list[str] | None) -> dict[str, Any]:
-        person = self.population.person(index)
-        values = self.properties(person)
-        names = list(dict.fromkeys([*wanted, *ALWAYS_RETURNED])) if wanted else list(DEFAULT_PROPERTIES)
-        known = STANDARD | self.custom_fields
-        return {
-            "id": self.member_id(index),
-            "properties": {n: values.get(n) for n in names if n in known},
-            "createdAt": hs_time(person.created_at),
-            "updatedAt": hs_time(person.updated_at),
-            "archived": False,
-        }
-
-    def list_object(self, cohort: int) -> dict[str, Any]:
-        created = (
-            hs_time(self.population.person(0).created_at) if self.population.total else hs_time(utcnow())
-        )
-        return {
-            "listId": self.source_ref(cohort),
-            "listVersion": 1 + self.population.version,
-            "name": self.population.cohorts[cohort].name,
-            "objectTypeId": "0-1",
-            "processingType": "MANUAL" if cohort in MANUAL_LISTS else "DYNAMIC",
-            "processingStatus": "COMPLETE",
-            "createdAt": created,
-            "updatedAt": hs_time(utcnow()),
-            "createdById": "1",
-            "updatedById": "1",
-            "size": self.population.count(cohort),
-        }
 
     # -- lists --------------------------------------------------------------------------------
     def _cohort(self, list_id: str) -> int:
@@ -313,179 +161,6 @@ class HubSpotFake(FakeServer):
         return json_response(
             {"recordsIdsAdded": added, "recordIdsRemoved": removed, "recordIdsMissing": missing}
         )
-
-    # -- contacts -----------------------------------------------------------------------------
-    def _find(self, key: str, id_property: str | None) -> int | None:
-        if id_property in (None, "hs_object_id"):
-            try:
-                return self.member_index(key)
-            except KeyError:
-                return None
-        if id_property == "email":
-            return self.population.index_of_email(key)
-        raise ApiError(400, f"Property {id_property} is not a unique identifier property")
-
-    def _check(self, values: Any) -> None:
-        """HubSpot refuses a whole write (a batch too) naming each property it will not take."""
-        if not isinstance(values, dict):
-            raise ApiError(400, "properties must be an object")
-        known = STANDARD | self.custom_fields
-        invalid = [name for name in values if name in READ_ONLY or name not in known]
-        if invalid:
-            details = [
-                {
-                    "isValid": False,
-                    "name": n,
-                    "message": f'Property "{n}" {"is read-only" if n in READ_ONLY else "does not exist"}',
-                    "error": "READ_ONLY_VALUE" if n in READ_ONLY else "PROPERTY_DOESNT_EXIST",
-                }
-                for n in invalid
-            ]
-            raise ApiError(
-                400, f"Property values were not valid: {json.dumps(details, separators=(',', ':'))}"
-            )
-
-    def _write(self, index: int, values: dict[str, Any]) -> None:
-        self._check(values)
-        canonical: dict[str, Any] = {}
-        extra: dict[str, str | None] = {}
-        for name, value in values.items():
-            text = None if value in (None, "") else str(value)
-            if name in WRITABLE:
-                canonical[WRITABLE[name]] = text if name == "email" else (text or "")
-            else:
-                extra[name] = text
-        self.population.update(index, extra=extra, **canonical)
-
-    def _batch(self, request: Request, *, write: bool) -> Response:
-        started, body = utcnow(), read_json(request) or {}
-        inputs = body.get("inputs")
-        if not isinstance(inputs, list) or len(inputs) > 100:
-            raise ApiError(400, "inputs must be a list of at most 100 items")
-        results, missing = [], []
-        if write:
-            for item in inputs:
-                self._check(item.get("properties") or {})
-        for item in inputs:
-            id_property = item.get("idProperty") if write else body.get("idProperty")
-            index = self._find(str(item.get("id", "")), id_property)
-            if index is None:
-                missing.append(str(item.get("id")))
-                continue
-            if write:
-                self._write(index, item.get("properties") or {})
-            wanted = list((item.get("properties") or {}) if write else body.get("properties") or [])
-            results.append(self.contact(index, wanted))
-        payload: dict[str, Any] = {
-            "status": "COMPLETE",
-            "results": results,
-            "startedAt": hs_time(started),
-            "completedAt": hs_time(utcnow()),
-        }
-        if not missing:
-            return json_response(payload)
-        payload["numErrors"] = 1
-        payload["errors"] = [
-            {
-                "status": "error",
-                "category": "OBJECT_NOT_FOUND",
-                "context": {"ids": missing},
-                "message": "Could not get some CONTACT objects, they may be deleted or not exist. "
-                "Check that ids are valid.",
-                "errors": [],
-                "links": {},
-            }
-        ]
-        return json_response(payload, 207)
-
-    def batch_read(self, request: Request) -> Response:
-        return self._batch(request, write=False)
-
-    def batch_update(self, request: Request) -> Response:
-        return self._batch(request, write=True)
-
-    def contact_properties(self, request: Request) -> Response:
-        return json_response(properties_page(STANDARD, self.custom_fields, READ_ONLY))
-
-    def get_contact(self, request: Request, contact_id: str) -> Response:
-        index = self._find(contact_id, request.args.get("idProperty"))
-        if index is None:
-            raise ApiError(404, "resource not found")
-        wanted = [p for value in request.args.getlist("properties") for p in value.split(",") if p]
-        return json_response(self.contact(index, wanted))
-
-    def update_contact(self, request: Request, contact_id: str) -> Response:
-        index = self._find(contact_id, request.args.get("idProperty"))
-        if index is None:
-            raise ApiError(404, "resource not found")
-        values = (read_json(request) or {}).get("properties")
-        if not isinstance(values, dict):
-            raise ApiError(400, "properties is required and must be an object")
-        self._write(index, values)
-        return json_response(self.contact(index, list(values)))
-
-    def search_contacts(self, request: Request) -> Response:
-        body = read_json(request) or {}
-        groups = body.get("filterGroups") or []
-        if len(groups) > 5 or any(len(g.get("filters") or []) > 6 for g in groups):
-            raise ApiError(400, "Too many filter groups or filters: at most 5 groups of 6 filters")
-        limit, after = as_int(body.get("limit") or 10, "limit"), as_int(body.get("after") or 0, "after")
-        if not 1 <= limit <= SEARCH_MAX_LIMIT:
-            raise ApiError(400, f"limit must be between 1 and {SEARCH_MAX_LIMIT}")
-        if after + limit > SEARCH_MAX_RESULTS:
-            raise ApiError(400, f"Search results are limited to {SEARCH_MAX_RESULTS} records per query")
-        sorts = body.get("sorts") or []
-        key = ("search", repr(groups), str(body.get("query") or ""), repr(sorts))
-        matches = self.cached(key, lambda: self._search(groups, str(body.get("query") or ""), sorts))
-        page = matches[after : after + limit]
-        payload: dict[str, Any] = {
-            "total": len(matches),
-            "results": [self.contact(i, body.get("properties") or None) for i in page],
-        }
-        if after + limit < len(matches):
-            payload["paging"] = {"next": {"after": str(after + limit)}}
-        return json_response(payload)
-
-    def _search(self, groups: list[dict[str, Any]], query: str, sorts: list[Any]) -> list[int]:
-        candidates: Any = range(self.population.total)
-        emails = [
-            f.get("value")
-            for g in groups
-            for f in g.get("filters") or []
-            if f.get("propertyName") == "email" and f.get("operator") == "EQ"
-        ]
-        if groups and len(emails) == len(groups):  # every group pins an email: look them up directly
-            candidates = sorted(
-                {i for e in emails if (i := self.population.index_of_email(str(e))) is not None}
-            )
-        matches = []
-        for index in candidates:
-            values = self.properties(self.population.person(index))
-            if query and not any(
-                query.lower() in (values.get(p) or "").lower() for p in ("email", "firstname", "lastname")
-            ):
-                continue
-            if not groups or any(
-                all(matches_filter(values, f) for f in g.get("filters") or []) for g in groups
-            ):
-                matches.append(index)
-        if sorts:
-            spec = sorts[0]
-            if not isinstance(spec, dict) or spec.get("direction", "ASCENDING") not in (
-                "ASCENDING",
-                "DESCENDING",
-            ):
-                raise ApiError(
-                    400, "sorts must be objects with propertyName and direction ASCENDING|DESCENDING"
-                )
-            name = str(spec.get("propertyName"))
-            matches.sort(
-                key=lambda i: sort_key(
-                    comparable(name, self.properties(self.population.person(i)).get(name))
-                ),
-                reverse=spec.get("direction") == "DESCENDING",
-            )
-        return matches
 
 
 def start(*, port: int = 0, members: int = 100, seed: int = 1, **options: Any) -> HubSpotFake:
