@@ -65,6 +65,8 @@ def remove_exits(
     """Stored members not in the run's staging leave, each with a `cohort_exited` event on its profile."""
     sql = _Sql(session, target, run_id, now, split or Split())
     with sql.split.timing("diff"):
+        if sql.dialect == sets.PG:
+            sql.run(sets.SIDES)
         sql.create("cohort_exit", sets.EXIT_TABLE)
         sql.run(sets.FIND_EXITS)
     with sql.split.timing("write"):

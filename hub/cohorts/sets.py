@@ -123,6 +123,14 @@ FIND_ENTRIES = {
     for dialect, next_id in _NEXT_PROFILE_ID.items()
 }
 PROFILE_SEQUENCE = "SELECT pg_get_serial_sequence('profiles', 'id')"
+SIDES = "ANALYZE cohort_staging (run_id, member_ref), cohort_members (cohort_id, member_ref)"
+"""Both sides of a snapshot's diff, as they are now. Their statistics otherwise date from the last
+autovacuum, which may have sampled the table before this run staged a million rows (or before
+the first sync stored them): the planner then expects a handful of rows and anti-joins a
+million members against a million staged refs in a nested loop, for hours. Sampled columns
+only, a few hundred milliseconds; the lock it holds until commit only makes snapshot diffs of
+different cohorts take their turns at the two cores, which they share anyway."""
+
 ANALYZE = (
     "ANALYZE cohort_entry_key (member_ref, owner)",
     "ANALYZE cohort_entry (member_ref, complex, fresh)",
