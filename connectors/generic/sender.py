@@ -9,7 +9,9 @@ one who knows what arrived, and it already drops the repeats.
 from __future__ import annotations
 
 import json
+import threading
 import time
+from collections import OrderedDict
 from dataclasses import replace
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -25,6 +27,7 @@ from connectors.sdk import (
     Message,
     Receipt,
     ResponseAction,
+    TransientError,
     outbound,
 )
 from connectors.sdk import standard_webhooks as signature
@@ -90,17 +93,73 @@ def post(config: dict[str, Any], msg_id: str, payload: Any) -> int:
         headers = signed_headers(secret, msg_id, body)
     except ValueError as exc:
         raise ConfigError(f"the connection's secret {exc}", resolution=_BAD_SECRET) from None
-    policy = replace(outbound().policy, max_attempts=1)  # the outbox owns retries
-    client = HttpClient(
-        url,
-        policy,
-        secrets=[secret, *_url_secrets(url)],
-        timeout=(CONNECT_TIMEOUT_S, float(config.get("timeout_s") or DEFAULT_TIMEOUT_S)),
-        errors=ErrorTable(classify=_classify),
-    )
-    with client:
+    timeout = float(config.get("timeout_s") or DEFAULT_TIMEOUT_S)
+    client, kept = _client(url, secret, timeout)
+    try:
         response = client.request("POST", url, data=body, headers=headers, allow_redirects=False)
-        return response.status_code
+    except TransientError as exc:
+        if not kept or exc.status is not None:
+            raise
+        # The receiver closed the kept connection as this request went out (it may time idle
+        # connections out without saying so): once more on a new one. A receiver that did get
+        # the first drops this one by its webhook-id.
+        _forget(client)
+        client, _ = _client(url, secret, timeout)
+        response = client.request("POST", url, data=body, headers=headers, allow_redirects=False)
+    return response.status_code
+
+
+class _SignedOnly(requests.auth.AuthBase):
+    """A receiver authenticates us by the signature alone. Without an auth of its own, requests
+    would add credentials from ~/.netrc for a receiver's host (and read the file on every send)."""
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        return request
+
+
+_SIGNED_ONLY = _SignedOnly()
+_threads = threading.local()
+KEPT_CLIENTS = 8
+"""Receivers a sending thread keeps a connection open to."""
+
+
+def _client(url: str, secret: str, timeout: float) -> tuple[HttpClient, bool]:
+    """This thread's client for the receiver, kept between sends so its connection is too.
+
+    A new connection per webhook was half of a delivery's CPU (connect, close, a socket each
+    time). Kept per thread, as a requests session is not meant to be shared between threads;
+    the outbox's sending threads live for one claimed batch, so a connection lives as long.
+    The SSRF guard checks the address of every new connection; a kept one stays on the
+    address it was checked against. Keyed by what the client is built from, the allowed
+    hosts included, so a changed setting is a new client.
+    """
+    policy = replace(outbound().policy, max_attempts=1)  # the outbox owns retries
+    key = (url, secret, timeout, policy.allowed_hosts)
+    kept: OrderedDict[tuple[Any, ...], HttpClient] = _threads.__dict__.setdefault("clients", OrderedDict())
+    client = kept.get(key)
+    if client is None:
+        client = HttpClient(
+            url,
+            policy,
+            auth=_SIGNED_ONLY,
+            secrets=[secret, *_url_secrets(url)],
+            timeout=(CONNECT_TIMEOUT_S, timeout),
+            errors=ErrorTable(classify=_classify),
+        )
+        kept[key] = client
+        while len(kept) > KEPT_CLIENTS:
+            kept.popitem(last=False)[1].close()
+        return client, False
+    kept.move_to_end(key)
+    return client, True
+
+
+def _forget(client: HttpClient) -> None:
+    kept: OrderedDict[tuple[Any, ...], HttpClient] = _threads.__dict__.setdefault("clients", OrderedDict())
+    for key, found in list(kept.items()):
+        if found is client:
+            del kept[key]
+    client.close()
 
 
 class WebhookChannel:
