@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sqlite3
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -74,11 +75,25 @@ db = SQLAlchemy()
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=10000")
+    _wal(cursor)
+    cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+def _wal(cursor: Any, wait_s: float = 10.0) -> None:
+    """WAL is a property of the file, so only a file not in WAL yet is switched. Switching needs the
+    file to itself and the busy timeout does not wait for that: two processes opening a new file
+    at once saw "database is locked". The loser waits until the winner has switched it."""
+    deadline = time.monotonic() + wait_s
+    while str(cursor.execute("PRAGMA journal_mode").fetchone()[0]).lower() != "wal":
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+        except sqlite3.OperationalError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
 
 
 def create_private_file(path: str) -> None:
