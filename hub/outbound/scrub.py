@@ -75,9 +75,17 @@ class SecretScrubber(logging.Filter):
 
 
 # Process-wide, so urllib3's own request lines (which carry query strings) are masked too.
-# The application's logging setup should also add it to its handlers to cover SDK loggers.
+# A logger's filter sees only the records logged on that very logger, not its children's, so
+# each logger that writes URLs is named. The application's logging setup also adds it to its
+# handlers, to cover SDK loggers.
 SCRUBBER = SecretScrubber()
-for _name in ("hub.outbound", "urllib3.connectionpool", "urllib3.connection", "urllib3.util.retry"):
+for _name in (
+    "hub.outbound.client",
+    "hub.outbound.retries",
+    "urllib3.connectionpool",
+    "urllib3.connection",
+    "urllib3.util.retry",
+):
     logging.getLogger(_name).addFilter(SCRUBBER)
 
 
