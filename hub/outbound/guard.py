@@ -14,6 +14,7 @@ from __future__ import annotations
 import socket
 from collections.abc import Iterable
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 import urllib3
@@ -102,9 +103,31 @@ class GuardedAdapter(HTTPAdapter):
         return super().send(request, *args, **kwargs)
 
 
+class _GuardedSession(requests.Session):
+    """Reads the environment's proxy and CA settings once per host, not for every request:
+    requests scans the environment (and the disk, for a CA bundle path) on each call, a fifth of
+    a webhook delivery's CPU. A session lives for one connection's run or one batch's sends, so
+    an environment changed meanwhile is read by the next one."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._environment: dict[tuple[Any, ...], Any] = {}
+
+    def merge_environment_settings(
+        self, url: str | bytes | None, proxies: Any, stream: Any, verify: Any, cert: Any
+    ) -> Any:
+        if not isinstance(url, str):
+            return super().merge_environment_settings(url, proxies, stream, verify, cert)
+        parts = urlsplit(url)
+        key = (parts.scheme, parts.netloc, tuple(sorted((proxies or {}).items())), stream, verify, cert)
+        if key not in self._environment:
+            self._environment[key] = super().merge_environment_settings(url, proxies, stream, verify, cert)
+        return dict(self._environment[key])
+
+
 def guarded_session(allowed_hosts: Iterable[str]) -> requests.Session:
     """A requests session whose every request, redirects included, passes the guard."""
-    session = requests.Session()
+    session = _GuardedSession()
     adapter = GuardedAdapter(allowed_hosts)
     session.mount("http://", adapter)
     session.mount("https://", adapter)

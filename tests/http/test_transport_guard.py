@@ -17,6 +17,7 @@ from connectors.hubspot.client import HubSpotClient
 from connectors.intercom.client import IntercomClient
 from connectors.salesforce.client import SalesforceClient
 from hub.outbound import ConfigError, RetryStats, outbound, outbound_scope
+from hub.outbound.guard import guarded_session
 from tests.conftest import close_app, make_app
 from tests.http.conftest import LocalServer, Reply
 
@@ -98,3 +99,25 @@ def test_our_client_counts_a_retry_once_into_the_scope(allowed: Flask, server: L
             assert client.segments() == []
             assert client.http.stats is stats
     assert stats.retries == 1
+
+
+def test_the_environment_s_proxies_are_read_once_per_host_and_still_obeyed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The guarded session reads the proxy settings once per host (requests would read them for
+    every request); what it reads is what requests would, `NO_PROXY` included."""
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.internal:3128")
+    monkeypatch.setenv("NO_PROXY", "direct.example")
+    session = guarded_session(["*"])
+    via = session.merge_environment_settings("https://api.example/a", {}, None, None, None)
+    monkeypatch.setenv("HTTPS_PROXY", "http://other.internal:3128")
+    again = session.merge_environment_settings("https://api.example/b?x=1", {}, None, None, None)
+    direct = session.merge_environment_settings("https://direct.example/a", {}, None, None, None)
+    assert via["proxies"].get("https") == again["proxies"].get("https") == "http://proxy.internal:3128"
+    assert "https" not in direct["proxies"]
+    assert (
+        guarded_session(["*"])
+        .merge_environment_settings("https://api.example/a", {}, None, None, None)["proxies"]
+        .get("https")
+        == "http://other.internal:3128"
+    )  # a new session reads the environment anew
