@@ -13,6 +13,7 @@ the fake takes 10 a second (burst 3) and the destination's pace is set to match 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -77,6 +78,7 @@ def test_a_burst_of_50_findings_arrives_in_order_at_the_pace(
     app: Flask, fake: SlackFake, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(get_connector("slack").actions, "pace", FAST)
+    written = time.time()
     _write_burst(app, fake)
     assert app.extensions["journeyhub.jobs"].drain(60)
 
@@ -90,9 +92,11 @@ def test_a_burst_of_50_findings_arrives_in_order_at_the_pace(
         outcomes = [(status, attempts, result["ts"]) for status, attempts, result in rows]
     assert outcomes == [("sent", 1, m["ts"]) for m in posted]  # none retried, failed or dropped
     received = [m["received_at"] for m in posted]
-    # The n-th message may leave no earlier than n slots after the first; a busy machine can only
-    # make one later, so two neighbours may arrive closer than a slot, never ahead of the pace.
-    since_first = [at - received[0] for at in received]
-    assert all(since >= FAST.per_seconds * (n - 0.5) for n, since in enumerate(since_first))
-    assert since_first[-1] <= FAST.per_seconds * (BURST - 1) * 2 + 2.0  # paced, not held back
+    # Slots are reserved one per FAST.per_seconds from when the drain began, after the burst was
+    # written: the n-th message never arrives before n slots after that. A busy machine can only make
+    # a message later, the first one too (which lets the next ones catch up with their slots), so
+    # the burst's span is judged loosely: unpaced, it would be a few milliseconds.
+    assert all(at >= written + FAST.per_seconds * n - 0.005 for n, at in enumerate(received))
+    span = received[-1] - received[0]
+    assert FAST.per_seconds * (BURST - 1) * 0.8 <= span <= FAST.per_seconds * (BURST - 1) * 2 + 2.0
     assert calls(fake).count(("POST", "/api/chat.postMessage")) == BURST  # not one refused and sent again
