@@ -30,6 +30,7 @@ class _Ahead(Generic[T]):
         self._queue: queue.Queue[tuple[str, Any]] = queue.Queue(depth)
         self._stop = threading.Event()
         self._done = False
+        self._failure: BaseException | None = None
         self._thread = threading.Thread(
             target=contextvars.copy_context().run, args=(self._produce,), name="cohort-fetch", daemon=True
         )
@@ -42,6 +43,9 @@ class _Ahead(Generic[T]):
     def take(self, limit: int, size: Callable[[T], int]) -> list[T] | None:
         """The next item, waiting for it, and those ready behind it while their `size` adds up
         to less than `limit`; None once the source is done."""
+        if self._failure is not None:
+            failure, self._failure = self._failure, None
+            raise failure
         if self._done:
             return None
         taken: list[T] = []
@@ -54,6 +58,9 @@ class _Ahead(Generic[T]):
                 return taken or None
             if kind == _ERROR:
                 self._done = True
+                if taken:  # what arrived before the failure is handed over first; the failure next
+                    self._failure = value
+                    return taken
                 raise value
             taken.append(value)
             total += size(value)

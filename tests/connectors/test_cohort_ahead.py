@@ -69,3 +69,22 @@ def test_take_hands_over_every_ready_page_up_to_a_size() -> None:
         assert fetching.take(7, len) == [[0] * 3, [1] * 3, [2] * 3]
         assert fetching.take(100, len) == [[3] * 3, [4] * 3]
         assert fetching.take(100, len) is None
+
+
+def test_pages_ready_before_a_failure_are_handed_over_before_it() -> None:
+    """The sync counts (and shows) the pages that arrived before the source failed."""
+    failed = threading.Event()
+
+    def source() -> Iterator[list[int]]:
+        yield [1]
+        yield [2]
+        failed.set()
+        raise RuntimeError("HTTP 500 on page 3")
+
+    with ahead(source(), depth=8) as fetching:
+        assert failed.wait(timeout=10)
+        time.sleep(0.05)  # the failure into the queue behind both pages
+        assert fetching.take(100, len) == [[1], [2]]
+        with pytest.raises(RuntimeError, match="page 3"):
+            fetching.take(100, len)
+        assert fetching.take(100, len) is None
