@@ -166,6 +166,10 @@ def init_app(app: Flask, settings: Settings) -> None:
         engine = db.engine
     if engine.dialect.name == "sqlite":
         sa.event.listen(engine, "connect", _sqlite_pragmas)
+        # SQLite's rule: no connection open across fork(). Its locks are the process's, so a child
+        # that inherits one believes it holds locks it does not, for every connection it opens to
+        # that file. The parent closes its idle ones first.
+        os.register_at_fork(before=engine.dispose)
     else:
         sa.event.listen(engine, "checkin", _returned)
         sa.event.listen(engine, "checkout", _ping_if_idle(engine))
