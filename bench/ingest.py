@@ -51,9 +51,11 @@ class Target:
     stored: int = 0
 
 
-def serve(target: str, env: dict[str, str], workers: int) -> tuple[subprocess.Popen[bytes], str]:
+def serve(
+    target: str, env: dict[str, str], workers: int, threads: int
+) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
-    argv = [sys.executable, "-m", "gunicorn", "-w", str(workers), "-k", "gthread", "--threads", "4"]
+    argv = [sys.executable, "-m", "gunicorn", "-w", str(workers), "-k", "gthread", "--threads", str(threads)]
     argv += ["-b", f"127.0.0.1:{port}", "--log-level", "warning", target]
     process = subprocess.Popen(argv, cwd=ROOT, env=env)
     url = f"http://127.0.0.1:{port}"
@@ -149,7 +151,7 @@ def measure(target: Target, env: dict[str, str], args: argparse.Namespace) -> li
         "processes": args.client_processes,
         "headers": headers,
     }
-    process, url = serve(target.app, env, args.workers)
+    process, url = serve(target.app, env, args.workers, args.threads)
     try:
         drive("warm-up", url, "/v1/track", [track_body() for _ in range(4 * args.clients)], 1, **options)
         results = []
@@ -221,7 +223,8 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=8, help="concurrent connections")
     parser.add_argument("--client-processes", type=int, default=2, help="processes the clients share")
     parser.add_argument("--batch-size", type=int, default=100)
-    parser.add_argument("--workers", type=int, default=4, help="gunicorn workers (4 threads each)")
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn workers")
+    parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker")
     args = parser.parse_args()
 
     load = [os.getloadavg()[0]]  # the machine is shared: what else ran is part of the figures

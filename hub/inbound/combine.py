@@ -8,7 +8,9 @@ commits everything queued by then in one transaction. Nobody waits for a timer: 
 delivery commits at once, exactly as before.
 
 Each delivery still learns its own outcome only after the transaction holding its events
-committed (or failed); `run` decides how a shared failure is shared out.
+committed (or failed) and what `run` left to do afterwards (sending the evaluation job) is
+done; `run` decides how a shared failure is shared out. That afterwards runs once the next
+group has been told to commit, so the next transaction does not wait for it.
 """
 
 from __future__ import annotations
@@ -34,10 +36,14 @@ class Delivery(Generic[Result]):
     ready: threading.Event = field(default_factory=threading.Event)
 
 
-class Combiner(Generic[Result]):
-    """`run(session, group)` commits a group and sets each delivery's `result` or `error`."""
+Afterwards = Callable[[], None]
 
-    def __init__(self, run: Callable[[Session, list[Delivery[Result]]], None], max_events: int) -> None:
+
+class Combiner(Generic[Result]):
+    """`run(session, group)` commits a group, sets each delivery's `result` or `error`, and
+    answers what is left to do before the group's deliveries are answered."""
+
+    def __init__(self, run: Callable[[Session, list[Delivery[Result]]], Afterwards], max_events: int) -> None:
         self._run, self._max_events = run, max_events
         self._lock = threading.Lock()
         self._queue: deque[Delivery[Result]] = deque()
@@ -71,8 +77,9 @@ class Combiner(Generic[Result]):
             while self._queue and size + len(self._queue[0].events) <= self._max_events:
                 size += len(self._queue[0].events)
                 group.append(self._queue.popleft())
+        afterwards: Afterwards | None = None
         try:
-            self._run(session, group)
+            afterwards = self._run(session, group)
         finally:
             for delivery in group:
                 if delivery.result is None and delivery.error is None:
@@ -83,7 +90,14 @@ class Combiner(Generic[Result]):
                     self._busy = False
                 else:
                     following.lead = True
-            for delivery in group[1:]:
-                delivery.ready.set()
             if following is not None:
                 following.ready.set()
+            try:
+                if afterwards is not None:
+                    afterwards()
+            except Exception as exc:  # the events are stored; the sweep evaluates them
+                for delivery in group:
+                    delivery.error = exc
+            finally:
+                for delivery in group[1:]:
+                    delivery.ready.set()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 import weakref
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -24,7 +24,7 @@ from hub.db import utcnow
 from hub.inbound.bulk import insert_events, insert_known, single_owner
 from hub.inbound.combine import Combiner, Delivery
 from hub.inbound.identity import Resolver, keys_for, update_traits
-from hub.runtime.jobs import enqueue_after_commit
+from hub.runtime.jobs import enqueue_after_commit, holding_jobs
 
 log = logging.getLogger(__name__)
 
@@ -122,7 +122,15 @@ def commit_events(session: Session, connection_id: int, events: Sequence[Journey
     return combiner(session).submit(session, Delivery(connection_id, list(events)))
 
 
-def _commit_group(session: Session, group: list[Delivery[Stored]]) -> None:
+def _commit_group(session: Session, group: list[Delivery[Stored]]) -> Callable[[], None]:
+    """Commits the group; answers the sending of its evaluation jobs, which the combiner does
+    once the next group is under way."""
+    with holding_jobs(session) as held:
+        _commit_alone_if_need_be(session, group)
+    return held.send
+
+
+def _commit_alone_if_need_be(session: Session, group: list[Delivery[Stored]]) -> None:
     """Commits the group in one transaction; if that fails, each delivery on its own, so
     one bad delivery fails alone and the rest are stored."""
     try:
@@ -133,7 +141,7 @@ def _commit_group(session: Session, group: list[Delivery[Stored]]) -> None:
             return
         log.info("ingest of %d deliveries together failed (%s); storing them one by one", len(group), exc)
         for delivery in group:
-            _commit_group(session, [delivery])
+            _commit_alone_if_need_be(session, [delivery])
         return
     for delivery, result in zip(group, results, strict=True):
         delivery.result = result

@@ -14,8 +14,9 @@ import re
 import threading
 import uuid
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, ParamSpec, Protocol, TypeVar
 
@@ -265,11 +266,45 @@ def enqueue_after_commit(session: Session, fn: JobRef, *args: Any, job_id: str |
 
 
 _AFTER_COMMIT = "journeyhub.after_commit"
+_HELD = "journeyhub.held_jobs"
+_Pending = tuple["Backend", JobRef, tuple[Any, ...], str | None]
+
+
+class HeldJobs:
+    """Jobs whose data is committed, to be sent by `send()` once the holder is ready."""
+
+    def __init__(self) -> None:
+        self.jobs: list[_Pending] = []
+
+    def send(self) -> None:
+        jobs, self.jobs = self.jobs, []
+        for queue, fn, args, job_id in jobs:
+            queue.enqueue(fn, args, None, job_id)
+
+
+@contextmanager
+def holding_jobs(session: Session) -> Iterator[HeldJobs]:
+    """Commits inside the block keep their after-commit jobs for the caller to send.
+
+    The ingest's group commit lets the next group start committing before it sends the jobs
+    of the one just committed (hub/inbound/combine.py): the Redis round trip no longer holds
+    up every request queued behind it. The caller still answers only after sending.
+    """
+    held = session.info[_HELD] = HeldJobs()
+    try:
+        yield held
+    finally:
+        session.info.pop(_HELD, None)
 
 
 @event.listens_for(Session, "after_commit")
 def _enqueue_committed(session: Session) -> None:
-    for queue, fn, args, job_id in session.info.pop(_AFTER_COMMIT, []):
+    committed = session.info.pop(_AFTER_COMMIT, [])
+    held = session.info.get(_HELD)
+    if held is not None:
+        held.jobs.extend(committed)
+        return
+    for queue, fn, args, job_id in committed:
         queue.enqueue(fn, args, None, job_id)
 
 
