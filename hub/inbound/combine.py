@@ -95,7 +95,7 @@ class Combiner(Generic[Result]):
             try:
                 if afterwards is not None:
                     afterwards()
-            except Exception as exc:  # the events are stored; the sweep evaluates them
+            except Exception as exc:  # what was committed stays so; each delivery learns of the failure
                 for delivery in group:
                     delivery.error = exc
             finally:
