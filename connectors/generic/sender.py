@@ -96,7 +96,7 @@ def post(config: dict[str, Any], msg_id: str, payload: Any) -> int:
     timeout = float(config.get("timeout_s") or DEFAULT_TIMEOUT_S)
     client, kept = _client(url, secret, timeout)
     try:
-        response = client.request("POST", url, data=body, headers=headers, allow_redirects=False)
+        response = client.post_once(url, body, headers)
     except TransientError as exc:
         if not kept or exc.status is not None:
             raise
@@ -105,7 +105,7 @@ def post(config: dict[str, Any], msg_id: str, payload: Any) -> int:
         # the first drops this one by its webhook-id.
         _forget(client)
         client, _ = _client(url, secret, timeout)
-        response = client.request("POST", url, data=body, headers=headers, allow_redirects=False)
+        response = client.post_once(url, body, headers)
     return response.status_code
 
 
