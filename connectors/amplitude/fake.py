@@ -34,9 +34,10 @@ from werkzeug.wrappers import Request, Response
 from connectors.amplitude.fake_files import Bucket, FileBody, gzip_csv
 from connectors.amplitude.fake_ingest import HTTPAPI_PATH, AmplitudeIngest
 from connectors.amplitude.fake_push import AmplitudePusher
+from connectors.sdk.fakes.handlers import ApiError, basic_matches, json_response, numeric_index
 from connectors.sdk.fakes.population import Person
 from connectors.sdk.fakes.pushing import PUSH_PATH
-from connectors.sdk.fakes.server import ApiError, FakeServer, basic_matches, json_response, numeric_index
+from connectors.sdk.fakes.server import FakeServer
 
 ID_BASE = 300_000_000_000
 USER_PROPERTIES = ("email", "first_name", "last_name", "plan", "country", "time_zone")

@@ -19,8 +19,8 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
+from connectors.sdk.fakes.handlers import json_response
 from connectors.sdk.fakes.population import Person, Population
-from connectors.sdk.fakes.server import json_response
 
 MAX_EVENTS, MAX_BYTES = 2000, 1024 * 1024
 HTTPAPI_PATH = "/2/httpapi"

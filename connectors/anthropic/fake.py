@@ -21,7 +21,8 @@ from typing import Any
 from werkzeug.routing import Rule
 from werkzeug.wrappers import Request, Response
 
-from connectors.sdk.fakes.server import ApiError, FakeServer, NoCohorts, json_response, read_json
+from connectors.sdk.fakes.handlers import ApiError, json_response, read_json
+from connectors.sdk.fakes.server import FakeServer, NoCohorts
 
 ERROR_TYPES = {
     400: "invalid_request_error",

@@ -27,16 +27,9 @@ from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 from werkzeug.routing import Rule
 from werkzeug.wrappers import Request, Response
 
+from connectors.sdk.fakes.handlers import ApiError, as_int, json_response, read_json
 from connectors.sdk.fakes.population import utcnow
-from connectors.sdk.fakes.server import (
-    LOG_SIZE,
-    ApiError,
-    FakeServer,
-    NoCohorts,
-    as_int,
-    json_response,
-    read_json,
-)
+from connectors.sdk.fakes.server import LOG_SIZE, FakeServer, NoCohorts
 from connectors.sdk.fakes.tls import issue_certificates
 
 MESSAGES_PATH = "/_fake/messages"

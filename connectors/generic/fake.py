@@ -20,8 +20,9 @@ from werkzeug.wrappers import Request, Response
 
 from connectors.sdk import SignatureError
 from connectors.sdk import standard_webhooks as signature
+from connectors.sdk.fakes.handlers import ApiError, json_response
 from connectors.sdk.fakes.population import utcnow
-from connectors.sdk.fakes.server import ApiError, FakeServer, NoCohorts, json_response
+from connectors.sdk.fakes.server import FakeServer, NoCohorts
 
 DELIVERIES_PATH = "/_fake/deliveries"
 TOLERANCE = timedelta(minutes=5)

@@ -19,7 +19,7 @@ from werkzeug.wrappers import Request, Response
 
 from connectors.hubspot.fake_contacts import HubSpotContacts
 from connectors.hubspot.fake_records import ID_BASE, MANUAL_LISTS, hs_time
-from connectors.sdk.fakes.server import ApiError, as_int, json_response, read_json
+from connectors.sdk.fakes.handlers import ApiError, as_int, json_response, read_json
 
 
 def _token(record_id: str) -> str:

@@ -19,8 +19,8 @@ from connectors.hubspot.fake_records import (
     hs_time,
 )
 from connectors.hubspot.search import comparable, matches_filter, sort_key
+from connectors.sdk.fakes.handlers import ApiError, as_int, json_response, read_json
 from connectors.sdk.fakes.population import utcnow
-from connectors.sdk.fakes.server import ApiError, as_int, json_response, read_json
 
 
 class HubSpotContacts(HubSpotRecords):

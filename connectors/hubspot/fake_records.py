@@ -9,8 +9,9 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
+from connectors.sdk.fakes.handlers import json_response, numeric_index
 from connectors.sdk.fakes.population import COUNTRY_BY_CODE, Person, utcnow
-from connectors.sdk.fakes.server import FakeServer, json_response, numeric_index
+from connectors.sdk.fakes.server import FakeServer
 
 ID_BASE = 100_001
 FIRST_LIST_ID = 11

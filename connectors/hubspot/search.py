@@ -11,7 +11,7 @@ import re
 from datetime import datetime
 from typing import Any
 
-from connectors.sdk.fakes.server import ApiError
+from connectors.sdk.fakes.handlers import ApiError
 
 DATE_PROPERTIES = frozenset({"createdate", "lastmodifieddate"})
 

@@ -18,7 +18,7 @@ from werkzeug.wrappers import Request, Response
 
 from connectors.intercom.fake_records import STANDARD_WRITABLE
 from connectors.intercom.fake_search import IntercomSearch
-from connectors.sdk.fakes.server import ApiError, json_response, read_json
+from connectors.sdk.fakes.handlers import ApiError, json_response, read_json
 
 
 class IntercomFake(IntercomSearch):

@@ -19,8 +19,9 @@ from werkzeug.routing import Rule
 from werkzeug.wrappers import Request, Response
 
 from connectors.intercom.search import CONVERSATION_SEARCHABLE, evaluate, validate
+from connectors.sdk.fakes.handlers import ApiError, as_int, json_response, read_json
 from connectors.sdk.fakes.population import utcnow
-from connectors.sdk.fakes.server import ApiError, FakeServer, as_int, json_response, read_json
+from connectors.sdk.fakes.server import FakeServer
 
 MESSAGE_TYPES = ("inapp", "email")
 TEMPLATES = ("plain", "personal")

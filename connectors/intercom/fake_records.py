@@ -11,8 +11,8 @@ from typing import Any
 from werkzeug.wrappers import Request, Response
 
 from connectors.intercom.fake_messages import IntercomMessaging
+from connectors.sdk.fakes.handlers import ApiError, json_response
 from connectors.sdk.fakes.population import COUNTRY_BY_CODE, Person, utcnow
-from connectors.sdk.fakes.server import ApiError, json_response
 
 MAX_PER_PAGE, DEFAULT_PER_PAGE = 150, 50
 STANDARD_WRITABLE = (

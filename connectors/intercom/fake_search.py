@@ -15,7 +15,7 @@ from werkzeug.wrappers import Request, Response
 
 from connectors.intercom.fake_records import DEFAULT_PER_PAGE, MAX_PER_PAGE, IntercomRecords
 from connectors.intercom.search import evaluate, validate
-from connectors.sdk.fakes.server import ApiError, as_int, json_response, read_json
+from connectors.sdk.fakes.handlers import ApiError, as_int, json_response, read_json
 
 
 def _cursor(created_at: int, contact_id: str) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from connectors.sdk.fakes.server import ApiError
+from connectors.sdk.fakes.handlers import ApiError
 
 MAX_FILTERS, MAX_DEPTH = 15, 2
 SEARCHABLE = frozenset(

@@ -27,14 +27,8 @@ from werkzeug.wrappers import Request, Response
 
 from connectors.jira.fake_checks import check_fields, text_value
 from connectors.jira.fake_search import READ_ONLY, SYSTEM_FIELDS, custom_field, matcher
-from connectors.sdk.fakes.server import (
-    ApiError,
-    FakeServer,
-    NoCohorts,
-    basic_matches,
-    json_response,
-    read_json,
-)
+from connectors.sdk.fakes.handlers import ApiError, basic_matches, json_response, read_json
+from connectors.sdk.fakes.server import FakeServer, NoCohorts
 
 API = "/rest/api/<any('2', '3'):version>"
 ISSUE_TYPES = ("Task", "Bug", "Story")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from connectors.jira.fake_search import SYSTEM_FIELDS
-from connectors.sdk.fakes.server import ApiError
+from connectors.sdk.fakes.handlers import ApiError
 
 PRIORITIES = ("Highest", "High", "Medium", "Low", "Lowest")
 SUMMARY_LIMIT = 255

@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from connectors.sdk.fakes.server import ApiError
+from connectors.sdk.fakes.handlers import ApiError
 
 SEARCHABLE = {"labels", "project", "key", "issuekey"}
 _CLAUSE = re.compile(r"^\s*(\w+)\s*(=|in)\s*(.+?)\s*$", re.IGNORECASE)

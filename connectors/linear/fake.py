@@ -25,7 +25,8 @@ from werkzeug.routing import Rule
 from werkzeug.wrappers import Request, Response
 
 from connectors.linear.fake_schema import SCHEMA, compare, issue_matches
-from connectors.sdk.fakes.server import ApiError, FakeServer, NoCohorts, json_response, read_json
+from connectors.sdk.fakes.handlers import ApiError, json_response, read_json
+from connectors.sdk.fakes.server import FakeServer, NoCohorts
 
 TYPES = {
     400: ("invalid input", "INVALID_INPUT", "Bad request"),

@@ -29,9 +29,10 @@ from werkzeug.wrappers import Request, Response
 
 from connectors.mixpanel.fake_ingest import MixpanelIngest
 from connectors.mixpanel.fake_push import MixpanelPusher
+from connectors.sdk.fakes.handlers import ApiError, as_int, basic_matches, json_response
 from connectors.sdk.fakes.population import Person
 from connectors.sdk.fakes.pushing import PUSH_PATH
-from connectors.sdk.fakes.server import ApiError, FakeServer, as_int, basic_matches, json_response
+from connectors.sdk.fakes.server import FakeServer
 
 COHORT_ID_BASE = 3_184_001
 DEFAULT_PAGE_SIZE = MAX_PAGE_SIZE = 1000

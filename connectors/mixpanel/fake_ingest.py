@@ -19,8 +19,8 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
+from connectors.sdk.fakes.handlers import ApiError, as_int, json_response
 from connectors.sdk.fakes.population import Population
-from connectors.sdk.fakes.server import ApiError, as_int, json_response
 
 MAX_BATCH = 2000
 PLACEHOLDER_IDS = frozenset({"", "anon", "anonymous", "nil", "none", "null", "n/a", "undefined", "0", "-1"})

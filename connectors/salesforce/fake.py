@@ -32,7 +32,7 @@ from connectors.salesforce.fake_rows import (
 )
 from connectors.salesforce.fake_writes import SalesforceWrites
 from connectors.salesforce.soql import Query, parse_soql, sort_key
-from connectors.sdk.fakes.server import ApiError, json_response
+from connectors.sdk.fakes.handlers import ApiError, json_response
 
 MAX_CURSORS = 10
 

@@ -16,8 +16,9 @@ from typing import Any
 from werkzeug.wrappers import Request, Response
 
 from connectors.salesforce.fake_describe import Locks
+from connectors.sdk.fakes.handlers import ApiError, json_response
 from connectors.sdk.fakes.population import COUNTRY_BY_CODE
-from connectors.sdk.fakes.server import ApiError, FakeServer, json_response
+from connectors.sdk.fakes.server import FakeServer
 
 SUFFIX = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
 STRIDE = 10**9

@@ -9,7 +9,7 @@ from werkzeug.wrappers import Request, Response
 
 from connectors.salesforce.fake_describe import describe
 from connectors.salesforce.fake_rows import READ_ONLY, WRITABLE, SalesforceRows, check_version, parse_id
-from connectors.sdk.fakes.server import ApiError, json_response, read_json
+from connectors.sdk.fakes.handlers import ApiError, json_response, read_json
 
 
 class SalesforceWrites(SalesforceRows):

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any, NoReturn
 
-from connectors.sdk.fakes.server import ApiError
+from connectors.sdk.fakes.handlers import ApiError
 
 TOKEN = re.compile(r"\s*(?:('(?:[^'\\]|\\.)*')|(!=|<>|[=(),])|([A-Za-z_][\w.]*)|(\d+))")
 Literal = str | bool | None | tuple[str, ...]

@@ -22,7 +22,8 @@ from typing import Any
 from werkzeug.routing import Rule
 from werkzeug.wrappers import Request, Response
 
-from connectors.sdk.fakes.server import ApiError, FakeServer, NoCohorts, json_response, read_json
+from connectors.sdk.fakes.handlers import ApiError, json_response, read_json
+from connectors.sdk.fakes.server import FakeServer, NoCohorts
 from connectors.slack.fake_blocks import problems
 
 MESSAGES_PATH = "/_fake/messages"

@@ -6,7 +6,8 @@ from typing import Any
 
 import requests
 
-from connectors.sdk.fakes.server import RECORD_PATH, FakeServer
+from connectors.sdk.fakes.record import RECORD_PATH
+from connectors.sdk.fakes.server import FakeServer
 
 
 def received(fake: FakeServer) -> list[dict[str, Any]]:

@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 import requests
 from werkzeug.wrappers import Request, Response
 
-from connectors.sdk.fakes.server import ApiError, json_response, read_json
+from connectors.sdk.fakes.handlers import ApiError, json_response, read_json
 
 T = TypeVar("T")
 PUSH_PATH = "/_fake/push"

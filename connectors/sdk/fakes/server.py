@@ -12,10 +12,7 @@ module adds its routes and its own error dialect.
 from __future__ import annotations
 
 import abc
-import hmac
-import json
 import math
-import re
 import tempfile
 import threading
 import time
@@ -30,23 +27,15 @@ from werkzeug.routing import Map, Rule
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
+from connectors.sdk.fakes.handlers import ApiError, json_response
 from connectors.sdk.fakes.population import Person, Population
+from connectors.sdk.fakes.record import RECORD_PATH, record
 from connectors.sdk.fakes.tls import issue_certificates
 
 T = TypeVar("T")
 
 LOG_SIZE = 10_000
 """Only the most recent requests are kept, so a 100k-member walk cannot grow memory unbounded."""
-RECORD_PATH = "/_fake/requests"
-_SECRET_NAME = re.compile(r"(?i)token|secret|password|api[_-]?key|hapikey|authorization|signature")
-
-
-class ApiError(Exception):
-    """Raised by handlers to answer in the provider's own error dialect."""
-
-    def __init__(self, status: int, message: str | None = None, code: str | None = None) -> None:
-        super().__init__(message or str(status))
-        self.status, self.message, self.code = status, message, code
 
 
 @dataclass(slots=True)
@@ -76,48 +65,6 @@ class _QuietHandler(WSGIRequestHandler):
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         return None
-
-
-def json_response(data: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:
-    return Response(
-        json.dumps(data, separators=(",", ":")),
-        status,
-        headers=dict(headers or {}),
-        mimetype="application/json",
-    )
-
-
-def read_json(request: Request) -> Any:
-    try:
-        return json.loads(request.get_data() or b"null")
-    except ValueError as exc:
-        raise ApiError(400, f"Invalid JSON body: {exc}", "invalid_json") from exc
-
-
-def basic_matches(request: Request, username: str, password: str) -> bool:
-    """HTTP Basic with these credentials, compared in constant time (Mixpanel, Amplitude)."""
-    auth = request.authorization
-    return (
-        auth is not None
-        and auth.type == "basic"
-        and hmac.compare_digest(str(auth.username or ""), username)
-        and hmac.compare_digest(str(auth.password or ""), password)
-    )
-
-
-def numeric_index(member_id: str, base: int, exists: Callable[[int], bool]) -> int:
-    """Inverse of `str(base + index)`, the id scheme of providers with numeric record ids."""
-    if not member_id.isdigit() or not exists(int(member_id) - base):
-        raise KeyError(member_id)
-    return int(member_id) - base
-
-
-def as_int(value: Any, name: str) -> int:
-    """A numeric request parameter, or the provider's 400 instead of a crash."""
-    try:
-        return int(value)
-    except (TypeError, ValueError) as exc:
-        raise ApiError(400, f"{name} must be an integer, got {value!r}") from exc
 
 
 class FakeServer(abc.ABC):
@@ -359,7 +306,7 @@ class FakeServer(abc.ABC):
 
     def _respond(self, request: Request) -> Response:
         self._count += 1
-        self._log.append(_record(request))
+        self._log.append(record(request))
         if not self.authorized(request):
             return self.error(401)
         refusal = self._admit()
@@ -396,33 +343,6 @@ class FakeServer(abc.ABC):
                 return fault.status, fault.retry_after
         self._hits.append(now)
         return None
-
-
-def _record(request: Request) -> dict[str, Any]:
-    """What `GET /_fake/requests` shows of one request: never its credentials."""
-    body: Any = None
-    if request.mimetype == "application/json":
-        try:
-            body = json.loads(request.get_data() or b"null")
-        except ValueError:
-            body = None
-    elif request.form:
-        body = request.form.to_dict()
-    query = {k: v[0] if len(v) == 1 else v for k, v in request.args.lists()}
-    return {
-        "method": request.method,
-        "path": request.path,
-        "query": _without_secrets(query),
-        "json": _without_secrets(body),
-    }
-
-
-def _without_secrets(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _without_secrets(v) for k, v in value.items() if not _SECRET_NAME.search(str(k))}
-    if isinstance(value, list):
-        return [_without_secrets(v) for v in value]
-    return value
 
 
 class NoCohorts:
