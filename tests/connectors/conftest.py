@@ -23,6 +23,7 @@ from hub.connections import create_connection
 from hub.db import db
 from hub.models import CohortMember, Event
 from hub.outbound.scope import CONFIG_KEY
+from tests.connectors.push_support import basic, mixpanel_connection
 
 SOURCES = sorted(set(with_capability(Capability.SOURCE)) & set(with_fake()))
 PAGE_SIZE = 200
@@ -142,3 +143,10 @@ def cohort_events(cohort_id: int) -> list[tuple[str, str]]:
         sa.select(Event).where(Event.external_id.like(f"cohort:{cohort_id}:%")).order_by(Event.id)
     )
     return [(event.name, event.properties["member_ref"]) for event in rows]
+
+
+@pytest.fixture
+def mixpanel_hook(app: Flask) -> tuple[int, dict[str, str]]:
+    """A Mixpanel connection's id and the Basic credentials its cohort-sync pushes carry."""
+    connection_id, password = mixpanel_connection(app)
+    return connection_id, basic("mixpanel", password)

@@ -10,7 +10,7 @@ from flask import Flask
 
 from hub.db import db
 from hub.models import Cohort, CohortMember, Event, PushDelivery, Run
-from tests.inbound.support import add_connection
+from tests.inbound.support import add_connection, dumps
 
 PROJECT = 2_900_077
 
@@ -126,3 +126,25 @@ def tally(app: Flask) -> dict[str, int]:
             )
             or 0
         }
+
+
+MIXPANEL_SUCCESS = {"status": "success"}
+
+
+def post_mixpanel(app: Flask, connection_id: int, body: Any, headers: dict[str, str]) -> Any:
+    """A Mixpanel cohort-sync request to /hooks/mixpanel/<id>, through the test client."""
+    data = body if isinstance(body, bytes) else dumps(body)
+    return app.test_client().post(
+        f"/hooks/mixpanel/{connection_id}", data=data, headers={**headers, "Content-Type": "application/json"}
+    )
+
+
+def assert_mixpanel_failure(response: Any, status: int, field: str | None = None) -> dict[str, Any]:
+    """Mixpanel's failure shape, our error object inside it (code, message, details)."""
+    assert response.status_code == status, response.get_data(as_text=True)
+    assert set(response.json) == {"action", "status", "error"} and response.json["status"] == "failure"
+    error: dict[str, Any] = response.json["error"]
+    assert set(error) == {"code", "message", "details"} and error["message"]
+    if field is not None:
+        assert field in [d["field"] for d in error["details"]], error
+    return error
