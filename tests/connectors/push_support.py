@@ -8,7 +8,8 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Flask
 
-from hub.db import db
+from hub.cohorts import lease
+from hub.db import db, utcnow
 from hub.models import Cohort, CohortMember, Event, PushDelivery, Run
 from tests.inbound.support import add_connection, dumps
 
@@ -148,3 +149,29 @@ def assert_mixpanel_failure(response: Any, status: int, field: str | None = None
     if field is not None:
         assert field in [d["field"] for d in error["details"]], error
     return error
+
+
+def replaced(body: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
+    """`body` with the value at `path` (dotted, list indexes as numbers; "~" deletes) replaced."""
+    *parents, last = path.split(".")
+    node: Any = body
+    for key in parents:
+        node = node[int(key)] if isinstance(node, list) else node[key]
+    if value == "~":
+        del node[last]
+    elif isinstance(node, list):
+        node[int(last)] = value
+    else:
+        node[last] = value
+    return body
+
+
+def hold_cohort(app: Flask, connection_id: int, source_ref: str) -> tuple[int, str]:
+    """Takes the cohort's lease, as a running pull does: its id and the lease token."""
+    the_cohort = cohort_id(app, connection_id, source_ref)
+    assert the_cohort is not None
+    with app.app_context():
+        token = lease.claim(db.session, the_cohort, utcnow())
+        db.session.commit()
+    assert token is not None
+    return the_cohort, token

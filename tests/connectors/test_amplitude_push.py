@@ -26,6 +26,7 @@ from tests.connectors.push_support import (
     drain,
     events,
     members,
+    replaced,
     tally,
 )
 from tests.inbound.support import assert_error, dumps, served
@@ -130,18 +131,7 @@ def test_a_header_name_http_cannot_carry_is_refused_when_the_connection_is_saved
 
 
 def broken(path: str, value: Any) -> dict[str, Any]:
-    body = amplitude_body(True, ["u-1", "u-2"])
-    *parents, last = path.split(".")
-    node: Any = body
-    for key in parents:
-        node = node[int(key)] if isinstance(node, list) else node[key]
-    if value == "~":
-        del node[last]
-    elif isinstance(node, list):
-        node[int(last)] = value
-    else:
-        node[last] = value
-    return body
+    return replaced(amplitude_body(True, ["u-1", "u-2"]), path, value)
 
 
 @pytest.mark.parametrize(

@@ -26,6 +26,7 @@ from tests.connectors.push_support import (
     cohort_id,
     drain,
     events,
+    hold_cohort,
     members,
     mixpanel_body,
     mixpanel_connection,
@@ -77,12 +78,7 @@ def test_a_push_waits_while_a_pull_holds_the_cohort(app: Flask, mixpanel_hook: A
     connection_id, auth = mixpanel_hook
     post_mixpanel(app, connection_id, mixpanel_body("members", [person(1)]), auth)
     drain(app)
-    the_cohort = cohort_id(app, connection_id, "31001")
-    assert the_cohort is not None
-    with app.app_context():
-        token = lease.claim(db.session, the_cohort, utcnow())
-        db.session.commit()
-    assert token is not None
+    the_cohort, token = hold_cohort(app, connection_id, "31001")
     post_mixpanel(app, connection_id, mixpanel_body("add_members", [person(2)], session="s-2"), auth)
     time.sleep(1.0)
     assert members(app, connection_id, "31001") == {"d-1"}  # held back, not lost
@@ -165,12 +161,7 @@ def test_rq_workers_apply_pushes_and_schedule_a_wait_while_a_pull_holds_the_coho
     assert backend.queue.count == 1
     burst(rq_app, backend)
     assert members(rq_app, connection_id, "31001") == {"d-1", "d-2"}
-    the_cohort = cohort_id(rq_app, connection_id, "31001")
-    assert the_cohort is not None
-    with rq_app.app_context():
-        token = lease.claim(db.session, the_cohort, utcnow())
-        db.session.commit()
-    assert token is not None
+    the_cohort, token = hold_cohort(rq_app, connection_id, "31001")
     post_mixpanel(rq_app, connection_id, mixpanel_body("remove_members", [person(1)], session="s-2"), auth)
     burst(rq_app, backend)
     waiting = ScheduledJobRegistry(queue=backend.queue).get_job_ids()

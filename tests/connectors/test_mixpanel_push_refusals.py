@@ -16,6 +16,7 @@ from tests.connectors.push_support import (
     mixpanel_connection,
     person,
     post_mixpanel,
+    replaced,
     tally,
 )
 
@@ -45,19 +46,8 @@ def test_the_pair_set_on_the_connection_is_the_one_checked(app: Flask) -> None:
 
 
 def broken(path: str, value: Any) -> dict[str, Any]:
-    """A valid members page with the value at `path` (dotted; ~ deletes) replaced."""
-    body = mixpanel_body("members", [person(1), person(2)], page=1, pages=2)
-    *parents, last = path.split(".")
-    node: Any = body
-    for key in parents:
-        node = node[int(key)] if isinstance(node, list) else node[key]
-    if value == "~":
-        del node[last]
-    elif isinstance(node, list):
-        node[int(last)] = value
-    else:
-        node[last] = value
-    return body
+    """A valid members page with the value at `path` replaced (see `replaced`)."""
+    return replaced(mixpanel_body("members", [person(1), person(2)], page=1, pages=2), path, value)
 
 
 @pytest.mark.parametrize(
