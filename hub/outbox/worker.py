@@ -149,17 +149,26 @@ def _alone(row_id: int, send: Send) -> Callable[[], Mapping[int, Outcome]]:
 
 
 def _send_all(tasks: Sequence[_Task], threads: int) -> dict[int, Outcome]:
-    """Runs the sends, a few at a time, each in a copy of this context (app, outbound scope)."""
+    """Runs the sends on a few lanes, each a thread taking the next send until none is left.
+
+    A lane per thread rather than a future per send: with a receiver that answers at once, a
+    future per send woke the waiting thread and contended for the GIL a hundred times a batch
+    (about 5% of a delivery's CPU). Each lane runs in a copy of this context (app, outbound scope).
+    """
     if not tasks:
         return {}
+    pending = iter(tasks)  # a list iterator hands each task to one lane only, under the GIL
+
+    def lane() -> dict[int, Outcome]:
+        return {row_id: outcome for task in pending for row_id, outcome in _send(task).items()}
+
     with outbound_scope(RetryStats()):
-        if len(tasks) == 1 or threads <= 1:
-            answers = [_send(task) for task in tasks]
-        else:
-            with ThreadPoolExecutor(max_workers=min(threads, len(tasks))) as pool:
-                futures = [pool.submit(contextvars.copy_context().run, _send, task) for task in tasks]
-                answers = [future.result() for future in futures]
-    return {row_id: outcome for answer in answers for row_id, outcome in answer.items()}
+        count = min(threads, len(tasks))
+        if count <= 1:
+            return lane()
+        with ThreadPoolExecutor(max_workers=count) as pool:
+            lanes = [pool.submit(contextvars.copy_context().run, lane) for _ in range(count)]
+            return {row_id: outcome for done in lanes for row_id, outcome in done.result().items()}
 
 
 def _send(task: _Task) -> dict[int, Outcome]:
