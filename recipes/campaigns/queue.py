@@ -64,7 +64,7 @@ def promote_due(session: Session, now: datetime, batch: int = BATCH) -> int:
         picked = sa.select(Invite.id).where(*due).order_by(Invite.due_at).limit(batch)
         rows = session.execute(
             sa.update(Invite)
-            .where(pick(session, picked, Invite.id), *due)
+            .where(pick(session, picked, Invite.id, *due))
             .values(status="pending", updated_at=now)
             .returning(Invite.id, Invite.campaign_id)
             .execution_options(synchronize_session=False)
