@@ -3,7 +3,8 @@
 PostgreSQL picks the rows with `FOR UPDATE SKIP LOCKED`, so concurrent claimants take
 disjoint rows without waiting on each other; locking re-checks the conditions on each row's
 newest version, so a row another claimant took in between (its lease moved `next_attempt_at`
-ahead) is not taken twice. SQLite has one writer at a time, so the same UPDATE is already a single claimant.
+ahead) is not taken twice. SQLite has one writer at a time, so the same UPDATE is already a
+single claimant.
 A claim counts the attempt and sets the lease before anything is sent: a worker that dies
 after sending leaves a row that is taken over once its lease ran out, known as tried before.
 """

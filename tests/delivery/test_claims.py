@@ -56,7 +56,7 @@ def test_a_row_whose_lease_ran_out_is_taken_over_as_tried_before(app: Flask) -> 
 def test_a_claim_reads_the_outbox_once_however_stale_its_statistics(app: Flask) -> None:
     """Due rows written a moment after autovacuum last saw an empty outbox: the claim's UPDATE
     once joined the rows it picked to every pending row in a nested loop, reading the table
-    once per picked id (92 ms a claim of 100 among 10,000 rows instead of about one)."""
+    once per picked id (92 ms a claim of 100 among 8,000 rows instead of about one)."""
     with app.app_context():
         db.session.execute(sa.text("ANALYZE outbox"))  # as autovacuum saw it: empty
         db.session.commit()
